@@ -1,0 +1,83 @@
+/**
+ * @file The kernel registry: one kernel per (op, backend) key. Registering a key twice throws
+ * (tfjs's registerKernel does the same), so two packages can never silently shadow each other.
+ */
+import type { Backend } from './backend';
+import type { Tensor } from './tensor';
+
+/** A kernel gets its inputs (same backend, any strides), the op's attributes, and its backend. */
+export type KernelFn<A = any> = (inputs: Tensor[], attrs: A, backend: Backend) => Tensor | Tensor[];
+
+export interface KernelConfig<A = any> {
+  op: string;
+  backend: string;
+  fn: KernelFn<A>;
+}
+
+const kernels = new Map<string, KernelConfig>();
+const backends = new Map<string, Backend>();
+let defaultBackend = 'cpu';
+
+const key = (op: string, backend: string) => `${backend}/${op}`;
+
+export function registerKernel<A>(config: KernelConfig<A>): void {
+  const k = key(config.op, config.backend);
+  if (kernels.has(k)) {
+    throw new Error(`registerKernel: a kernel for op '${config.op}' on backend '${config.backend}' is already registered`);
+  }
+  kernels.set(k, config as KernelConfig);
+}
+
+export function getKernel(op: string, backend: string): KernelConfig {
+  const k = kernels.get(key(op, backend));
+  if (!k) {
+    const known = [...kernels.values()].filter((c) => c.op === op).map((c) => c.backend);
+    throw new Error(
+      `op '${op}' has no kernel on backend '${backend}'` +
+        (known.length ? ` (available on: ${known.join(', ')})` : ' (no backend implements it)'),
+    );
+  }
+  return k;
+}
+
+export function hasKernel(op: string, backend: string): boolean {
+  return kernels.has(key(op, backend));
+}
+
+/** Kernels registered for a backend, for coverage reports and tests. */
+export function listKernels(backend?: string): KernelConfig[] {
+  return [...kernels.values()].filter((c) => backend === undefined || c.backend === backend);
+}
+
+export function registerBackend(backend: Backend): void {
+  if (backends.has(backend.name)) {
+    throw new Error(`registerBackend: backend '${backend.name}' is already registered`);
+  }
+  backends.set(backend.name, backend);
+}
+
+export function getBackend(name: string = defaultBackend): Backend {
+  const b = backends.get(name);
+  if (!b) {
+    throw new Error(`unknown backend '${name}'; registered: ${[...backends.keys()].join(', ') || '(none)'}`);
+  }
+  return b;
+}
+
+export function hasBackend(name: string): boolean {
+  return backends.has(name);
+}
+
+export function listBackends(): string[] {
+  return [...backends.keys()];
+}
+
+/** The backend new tensors are created on when none is named. */
+export function setDefaultBackend(name: string): void {
+  getBackend(name);
+  defaultBackend = name;
+}
+
+export function getDefaultBackend(): string {
+  return defaultBackend;
+}
