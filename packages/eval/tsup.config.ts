@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // index: isomorphic API; node: files, git, CLI program; cli: the hasten-bench bin.
+  entry: ['src/index.ts', 'src/node.ts', 'src/cli.ts'],
   format: ['esm'],
   dts: true,
   clean: true,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkPositive, fail, parseOptions } from '../util/check.js';
+import { checkPositive, fail, isArray, parseOptions } from '../util/check.js';
 
 // Goodput: completed requests per second that meet every latency objective (SLO). DistServe
 // (Zhong et al., arXiv 2401.09670) and vLLM benchmark_serving `--goodput ttft:X tpot:Y e2el:Z`.
@@ -42,7 +42,7 @@ export function goodput(
 ): GoodputResult {
   const slo = parseOptions(sloSchema, objective, 'goodput');
   checkPositive('goodput', 'durationSeconds', durationSeconds);
-  if (!Array.isArray(requests) || requests.length === 0) fail('goodput', 'requests', 'must be a non-empty array');
+  if (!isArray(requests) || requests.length === 0) fail('goodput', 'requests', 'must be a non-empty array');
   let good = 0;
   requests.forEach((r, i) => {
     const ok = (key: keyof RequestLatency, limit: number | undefined): boolean => {
@@ -55,5 +55,10 @@ export function goodput(
     };
     if (ok('ttftMs', slo.ttftMs) && ok('tpotMs', slo.tpotMs) && ok('e2eMs', slo.e2eMs)) good++;
   });
-  return { goodput: good / durationSeconds, attainment: good / requests.length, good, total: requests.length };
+  return {
+    goodput: good / durationSeconds,
+    attainment: good / requests.length,
+    good,
+    total: requests.length,
+  };
 }

@@ -1,4 +1,4 @@
-import { checkInteger, fail } from '../util/check.js';
+import { checkInteger, fail, isArray } from '../util/check.js';
 
 // Speculative-decoding counters with vLLM's names (docs/features/spec_decode acceptance metrics;
 // Prometheus `vllm:spec_decode_num_drafts`, `_num_draft_tokens`, `_num_accepted_tokens`,
@@ -24,7 +24,7 @@ export interface DraftStep {
 /** Accumulates counters from per-step outcomes (acceptance is a prefix: accepted=a means positions 0..a-1). */
 export function specDecodeCounters(steps: readonly DraftStep[]): SpecDecodeCounters {
   const where = 'specDecodeCounters';
-  if (!Array.isArray(steps)) fail(where, 'steps', 'must be an array of { drafted, accepted }');
+  if (!isArray(steps)) fail(where, 'steps', 'must be an array of { drafted, accepted }');
   const perPos: number[] = [];
   let numDrafts = 0;
   let numDraftTokens = 0;
@@ -47,9 +47,9 @@ export function checkCounters(where: string, c: SpecDecodeCounters): SpecDecodeC
   checkInteger(where, 'counters.numDrafts', c.numDrafts, 0);
   checkInteger(where, 'counters.numDraftTokens', c.numDraftTokens, 0);
   checkInteger(where, 'counters.numAcceptedTokens', c.numAcceptedTokens, 0, c.numDraftTokens);
-  if (!Array.isArray(c.acceptedPerPosition)) fail(where, 'counters.acceptedPerPosition', 'must be an array');
-  c.acceptedPerPosition.forEach((v, i) =>
-    checkInteger(where, `counters.acceptedPerPosition[${i}]`, v, 0, c.numDrafts),
-  );
+  if (!isArray(c.acceptedPerPosition)) fail(where, 'counters.acceptedPerPosition', 'must be an array');
+  c.acceptedPerPosition.forEach((v, i) => {
+    checkInteger(where, `counters.acceptedPerPosition[${i}]`, v, 0, c.numDrafts);
+  });
   return c;
 }

@@ -1,4 +1,4 @@
-import { type GenerationTrace, checkTrace } from './generationTrace.js';
+import { checkTrace, type GenerationTrace } from './generationTrace.js';
 
 // Time to first token (TTFT): first output token time minus request start, in ms; includes the prefill.
 // Definition as in vLLM benchmark_serving and DistServe (arXiv 2401.09670).

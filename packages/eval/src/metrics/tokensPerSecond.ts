@@ -1,5 +1,5 @@
 import { checkFiniteNumber, checkPositive, fail } from '../util/check.js';
-import { type GenerationTrace, checkTrace } from './generationTrace.js';
+import { checkTrace, type GenerationTrace } from './generationTrace.js';
 
 // Output throughput: generated tokens / wall seconds (vLLM "output token throughput").
 

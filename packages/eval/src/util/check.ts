@@ -50,7 +50,11 @@ export function checkFiniteArray(
   values: unknown,
   opts: { length?: number; minLength?: number } = {},
 ): ArrayLike<number> {
-  if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
+  if (
+    values === null ||
+    typeof values !== 'object' ||
+    typeof (values as ArrayLike<number>).length !== 'number'
+  ) {
     fail(where, field, `must be an array of numbers (got ${describe(values)})`);
   }
   const arr = values as ArrayLike<number>;
@@ -71,7 +75,8 @@ export function checkFiniteArray(
 
 /** Returns `value` if finite, else throws: the last guard before a metric returns. */
 export function finiteResult(where: string, value: number, what = 'result'): number {
-  if (Number.isNaN(value)) throw new Error(`${where}: ${what} is NaN (check the inputs for degenerate values)`);
+  if (Number.isNaN(value))
+    throw new Error(`${where}: ${what} is NaN (check the inputs for degenerate values)`);
   return value;
 }
 
@@ -82,4 +87,9 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (Array.isArray(value)) return `array(${value.length})`;
   return typeof value;
+}
+
+/** Array test that does not narrow (Array.isArray narrows readonly T[] to any[] and loses the type). */
+export function isArray(value: unknown): boolean {
+  return Array.isArray(value);
 }

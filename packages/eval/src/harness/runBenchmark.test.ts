@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { fakeClock, syntheticResult, testEnvironment } from '../testing/syntheticBenchmark.js';
+import { defineBenchmark, defineCase } from './benchmark.js';
+import { runBenchmark } from './runBenchmark.js';
+import { benchResultSchema, parseBenchResult, serializeBenchResult } from './schema.js';
+
+describe('runBenchmark with a fake clock (exact timings, no wall-clock assertions)', () => {
+  it('reports medians, spread, the speed-up with a CI, rates and quality', async () => {
+    const r = await syntheticResult({ factor: 2 });
+    expect(benchResultSchema.safeParse(r).success).toBe(true);
+    const sum = r.cases[0]!;
+    expect(sum.samples.baseline).toHaveLength(9);
+    expect(sum.baseline.median).toBeGreaterThan(3.9);
+    expect(sum.baseline.median).toBeLessThan(4.1);
+    expect(sum.speedup.ratio).toBeGreaterThan(1.9);
+    expect(sum.speedup.ratio).toBeLessThan(2.1);
+    expect(sum.speedup.low).toBeLessThanOrEqual(sum.speedup.ratio);
+    expect(sum.speedup.high).toBeGreaterThanOrEqual(sum.speedup.ratio);
+    expect(sum.work!.baselinePerSecond).toBeCloseTo((100 * 1000) / sum.baseline.median, 9);
+    expect(sum.quality).toEqual({ metric: 'abs error', value: 0, pass: true, threshold: '= 0' });
+    expect([sum.baselineLabel, sum.methodLabel]).toEqual(['loop', 'closed form']);
+    expect(r.cases[1]!.speedup.ratio).toBeCloseTo(3, 0);
+    expect(r.series.map((s) => s.name)).toEqual(['coverage', 'error-steps']);
+    expect(r.environment).toEqual(testEnvironment);
+  });
+
+  it('interleaves baseline and method (ABBA) after the warm-up, in one process', async () => {
+    const calls: string[] = [];
+    const clock = fakeClock();
+    const progress: string[] = [];
+    await runBenchmark(
+      defineBenchmark({
+        package: 'synthetic',
+        name: 'order',
+        warmup: 1,
+        repeats: 4,
+        cases: [
+          {
+            name: 'c',
+            baseline: () => {
+              calls.push('B');
+              clock.advance(2);
+            },
+            method: () => {
+              calls.push('M');
+              clock.advance(1);
+            },
+          },
+        ],
+      }),
+      { clock: clock.now, onProgress: (p) => progress.push(`${p.phase}:${p.done}/${p.total}`) },
+    );
+    expect(calls.join('')).toBe('BM' + 'BMMBBMMB');
+    expect(progress).toEqual([
+      'warmup:2/10',
+      'measure:4/10',
+      'measure:6/10',
+      'measure:8/10',
+      'measure:10/10',
+      'quality:10/10',
+    ]);
+    const ab: string[] = [];
+    await runBenchmark(
+      {
+        package: 'synthetic',
+        name: 'order',
+        warmup: 0,
+        repeats: 3,
+        interleave: 'ab',
+        cases: [
+          {
+            name: 'c',
+            baseline: () => {
+              ab.push('B');
+              clock.advance(1);
+            },
+            method: () => {
+              ab.push('M');
+              clock.advance(1);
+            },
+          },
+        ],
+      },
+      { clock: clock.now },
+    );
+    expect(ab.join('')).toBe('BMBMBM');
+  });
+
+  it('runs a real CPU workload end to end (structure only)', async () => {
+    const n = 20000;
+    const data = Float64Array.from({ length: n }, (_, i) => Math.sin(i));
+    const r = await runBenchmark(
+      defineBenchmark({
+        package: 'synthetic',
+        name: 'cpu',
+        warmup: 1,
+        repeats: 3,
+        cases: [
+          defineCase({
+            name: 'sum of squares',
+            batch: 4,
+            baseline: () => data.reduce((s, v) => s + v * v, 0),
+            method: () => {
+              let s = 0;
+              for (let i = 0; i < n; i++) s += data[i]! * data[i]!;
+              return s;
+            },
+            quality: (a: number, b: number) => ({
+              metric: 'relative error',
+              value: Math.abs(a - b) / a,
+              pass: Math.abs(a - b) / a < 1e-12,
+            }),
+          }),
+        ],
+      }),
+    );
+    const c = r.cases[0]!;
+    expect(c.samples.method).toHaveLength(3);
+    expect(c.speedup.ratio).toBeGreaterThan(0);
+    expect(c.quality!.pass).toBe(true);
+    expect(r.environment.runtime).toMatch(/^node v/);
+    expect(r.config).toMatchObject({ warmup: 1, repeats: 3, interleave: 'abba' });
+  });
+
+  it('round-trips through JSON, including an infinite quality value', async () => {
+    const r = await syntheticResult();
+    r.cases[0]!.quality = { metric: 'PSNR (dB)', value: Infinity, pass: true };
+    const back = parseBenchResult(JSON.parse(serializeBenchResult(r)));
+    expect(back).toEqual(r);
+  });
+
+  it('rejects bad definitions with the field named', async () => {
+    const fn = () => 1;
+    await expect(
+      runBenchmark({ package: 'Bad Name', name: 'x', cases: [{ name: 'a', baseline: fn, method: fn }] }),
+    ).rejects.toThrow(/options\.package: must be a lower-case slug/);
+    await expect(runBenchmark({ package: 'p', name: 'x', cases: [] })).rejects.toThrow(
+      /options\.cases: must hold at least one case/,
+    );
+    await expect(
+      runBenchmark({
+        package: 'p',
+        name: 'x',
+        cases: [
+          { name: 'a', baseline: fn, method: fn },
+          { name: 'a', baseline: fn, method: fn },
+        ],
+      }),
+    ).rejects.toThrow(/case names must be unique/);
+    const clock = fakeClock();
+    await expect(
+      runBenchmark(
+        { package: 'p', name: 'x', warmup: 0, repeats: 1, cases: [{ name: 'a', baseline: fn, method: fn }] },
+        { clock: clock.now },
+      ),
+    ).rejects.toThrow(/too fast for the clock; set case\.batch/);
+    await expect(
+      runBenchmark(
+        {
+          package: 'p',
+          name: 'x',
+          warmup: 0,
+          repeats: 1,
+          cases: [
+            {
+              name: 'a',
+              baseline: () => clock.advance(1),
+              method: () => clock.advance(1),
+              quality: () => ({ metric: 'm' }) as never,
+            },
+          ],
+        },
+        { clock: clock.now },
+      ),
+    ).rejects.toThrow(/case "a" quality\(\) must return \{ metric, value, pass \}/);
+  });
+});

@@ -1,0 +1,241 @@
+import { z } from 'zod';
+import { speedup } from '../metrics/speedup.js';
+import { summarize } from '../metrics/summarize.js';
+import { fail, parseOptions } from '../util/check.js';
+import type { BenchmarkCase, BenchmarkDefinition } from './benchmark.js';
+import { detectEnvironment } from './environment.js';
+import {
+  BENCH_SCHEMA_VERSION,
+  type BenchResult,
+  type CaseResult,
+  type Environment,
+  parseBenchResult,
+  qualityCheckSchema,
+  seriesSchema,
+} from './schema.js';
+
+// The runner. Per case: setup, warm-up rounds, then `repeats` measured rounds in which the baseline and
+// the method run back to back in this process (interleaved, so drift of clock speed or heat hits both
+// sides alike; 'abba' also alternates which runs first). Reports median and MAD/IQR per side, the
+// speed-up median(baseline)/median(method) with a paired bootstrap CI, and the quality check on the
+// outputs of the last round. Isomorphic: timing is `performance.now()`; writing files is in node.ts.
+
+const slug = /^[a-z0-9][a-z0-9._-]*$/;
+const definitionSchema = z.object({
+  package: z.string().regex(slug, 'must be a lower-case slug like "decoding"'),
+  name: z.string().regex(slug, 'must be a lower-case slug like "speculative"'),
+  description: z.string().optional(),
+  cases: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        baseline: z.custom<() => unknown>((v) => typeof v === 'function', { message: 'must be a function' }),
+        method: z.custom<() => unknown>((v) => typeof v === 'function', { message: 'must be a function' }),
+        batch: z.number().int().min(1).optional(),
+        warmup: z.number().int().min(0).optional(),
+        repeats: z.number().int().min(1).optional(),
+        work: z.object({ amount: z.number().positive(), unit: z.string().min(1) }).optional(),
+      }),
+    )
+    .min(1, 'must hold at least one case')
+    .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, {
+      message: 'case names must be unique',
+    }),
+  warmup: z.number().int().min(0).default(2),
+  repeats: z.number().int().min(1).default(10),
+  interleave: z.enum(['ab', 'abba']).default('abba'),
+  confidence: z.number().gt(0).lt(1).default(0.95),
+  resamples: z.number().int().min(100).default(2000),
+  seed: z.number().int().default(0),
+});
+
+export interface BenchProgress {
+  bench: string;
+  caseName: string;
+  caseIndex: number;
+  caseCount: number;
+  phase: 'warmup' | 'measure' | 'quality';
+  /** Timed calls done so far over the whole benchmark, and the total. */
+  done: number;
+  total: number;
+}
+
+export interface RunOptions {
+  /** Full environment record (Node: from collectEnvironment); default: detectEnvironment(). */
+  environment?: Environment;
+  onProgress?: (p: BenchProgress) => void;
+  /** Millisecond clock; default performance.now. Tests inject a fake one. */
+  clock?: () => number;
+  /** Override the definition's warm-up / repeats (e.g. a quick CI run). */
+  warmup?: number;
+  repeats?: number;
+  /** Timestamp for the result; default now. */
+  createdAt?: Date;
+}
+
+export async function runBenchmark(
+  definition: BenchmarkDefinition,
+  options: RunOptions = {},
+): Promise<BenchResult> {
+  const def = parseOptions(definitionSchema, definition, 'runBenchmark');
+  const clock = options.clock ?? (() => performance.now());
+  const warmupDefault = options.warmup ?? def.warmup;
+  const repeatsDefault = options.repeats ?? def.repeats;
+  const cases = definition.cases;
+  const plan = cases.map((c) => ({
+    warmup: options.warmup ?? c.warmup ?? warmupDefault,
+    repeats: options.repeats ?? c.repeats ?? repeatsDefault,
+  }));
+  const total = plan.reduce((s, p) => s + 2 * (p.warmup + p.repeats), 0);
+  let done = 0;
+  const results: CaseResult[] = [];
+  for (let ci = 0; ci < cases.length; ci++) {
+    const c = cases[ci]!;
+    const { warmup, repeats } = plan[ci]!;
+    const progress = (phase: BenchProgress['phase']) =>
+      options.onProgress?.({
+        bench: `${def.package}/${def.name}`,
+        caseName: c.name,
+        caseIndex: ci,
+        caseCount: cases.length,
+        phase,
+        done,
+        total,
+      });
+    await c.setup?.();
+    try {
+      const batch = c.batch ?? 1;
+      for (let w = 0; w < warmup; w++) {
+        await c.baseline();
+        done++;
+        await c.method();
+        done++;
+        progress('warmup');
+      }
+      const bt: number[] = [];
+      const mt: number[] = [];
+      let lastBaseline: unknown;
+      let lastMethod: unknown;
+      for (let r = 0; r < repeats; r++) {
+        const methodFirst = def.interleave === 'abba' && r % 2 === 1;
+        for (const side of methodFirst
+          ? (['method', 'baseline'] as const)
+          : (['baseline', 'method'] as const)) {
+          const { ms, out } = await timeCall(c, side, batch, clock);
+          if (side === 'baseline') {
+            bt.push(ms);
+            lastBaseline = out;
+          } else {
+            mt.push(ms);
+            lastMethod = out;
+          }
+          done++;
+        }
+        progress('measure');
+      }
+      progress('quality');
+      results.push(await caseResult(c, bt, mt, lastBaseline, lastMethod, def));
+    } finally {
+      await c.teardown?.();
+    }
+  }
+  const series = await resolveSeries(definition);
+  return parseBenchResult(
+    {
+      schema: BENCH_SCHEMA_VERSION,
+      package: def.package,
+      bench: def.name,
+      ...(def.description === undefined ? {} : { description: def.description }),
+      createdAt: (options.createdAt ?? new Date()).toISOString(),
+      config: {
+        warmup: warmupDefault,
+        repeats: repeatsDefault,
+        interleave: def.interleave,
+        confidence: def.confidence,
+        resamples: def.resamples,
+        seed: def.seed,
+      },
+      environment: options.environment ?? detectEnvironment(definition.environment),
+      cases: results,
+      series,
+    },
+    `runBenchmark(${def.package}/${def.name})`,
+  );
+}
+
+async function timeCall(
+  c: BenchmarkCase<unknown>,
+  side: 'baseline' | 'method',
+  batch: number,
+  clock: () => number,
+): Promise<{ ms: number; out: unknown }> {
+  const fn = c[side];
+  let out: unknown;
+  const t0 = clock();
+  for (let b = 0; b < batch; b++) out = await fn();
+  const ms = (clock() - t0) / batch;
+  if (!(ms > 0)) {
+    fail(
+      'runBenchmark',
+      `case "${c.name}" ${side}`,
+      `took ${ms} ms: too fast for the clock; set case.batch > ${batch}`,
+    );
+  }
+  return { ms, out };
+}
+
+async function caseResult(
+  c: BenchmarkCase<unknown>,
+  bt: number[],
+  mt: number[],
+  lastBaseline: unknown,
+  lastMethod: unknown,
+  def: { confidence: number; resamples: number; seed: number },
+): Promise<CaseResult> {
+  const baseline = summarize(bt);
+  const method = summarize(mt);
+  const result: CaseResult = {
+    name: c.name,
+    baselineLabel: c.baselineLabel ?? 'baseline',
+    methodLabel: c.methodLabel ?? 'method',
+    unit: 'ms',
+    baseline,
+    method,
+    samples: { baseline: bt, method: mt },
+    speedup: speedup(bt, mt, {
+      paired: true,
+      confidence: def.confidence,
+      resamples: def.resamples,
+      seed: def.seed,
+    }),
+  };
+  if (c.work) {
+    result.work = {
+      ...c.work,
+      baselinePerSecond: (c.work.amount * 1000) / baseline.median,
+      methodPerSecond: (c.work.amount * 1000) / method.median,
+    };
+  }
+  if (c.quality) {
+    const q = await c.quality(lastBaseline, lastMethod);
+    const parsed = qualityCheckSchema.safeParse(q);
+    if (!parsed.success) {
+      const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
+      fail('runBenchmark', `case "${c.name}" quality()`, `must return { metric, value, pass } (${why})`);
+    }
+    result.quality = parsed.data;
+  }
+  return result;
+}
+
+async function resolveSeries(definition: BenchmarkDefinition) {
+  const raw = typeof definition.series === 'function' ? await definition.series() : (definition.series ?? []);
+  const parsed = z.array(seriesSchema).safeParse(raw);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `series.${i.path.join('.')}: ${i.message}`).join('; ');
+    fail('runBenchmark', 'definition.series', `is invalid (${why})`);
+  }
+  const names = parsed.data.map((s) => s.name);
+  if (new Set(names).size !== names.length) fail('runBenchmark', 'definition.series', 'names must be unique');
+  return parsed.data;
+}
