@@ -4,10 +4,10 @@
  */
 import { z } from 'zod';
 import { BYTES_PER_ELEMENT, DTYPES, type DType, type StorageArray, storageView } from './dtype';
-import { TensorError, fmtShape } from './errors';
+import { fmtShape, TensorError } from './errors';
 import { f32ToBf16Bits, f32ToF16Bits } from './f16';
 import { getBackend } from './registry';
-import { type Shape, assertShape, sizeOf } from './shape';
+import { assertShape, type Shape, sizeOf } from './shape';
 import { Tensor } from './tensor';
 
 const CreateOptions = z.object({
@@ -39,12 +39,16 @@ function inferShape(v: Nested): number[] {
 
 function flatten(op: string, v: Nested, shape: number[], depth: number, out: number[]): void {
   if (depth === shape.length) {
-    if (Array.isArray(v)) throw new TensorError(op, `ragged nested array: expected a number at depth ${depth}`);
+    if (Array.isArray(v))
+      throw new TensorError(op, `ragged nested array: expected a number at depth ${depth}`);
     out.push(typeof v === 'boolean' ? Number(v) : v);
     return;
   }
   if (!Array.isArray(v) || v.length !== shape[depth]) {
-    throw new TensorError(op, `ragged nested array: expected length ${shape[depth]} at depth ${depth} (shape ${fmtShape(shape)})`);
+    throw new TensorError(
+      op,
+      `ragged nested array: expected length ${shape[depth]} at depth ${depth} (shape ${fmtShape(shape)})`,
+    );
   }
   for (const x of v) flatten(op, x, shape, depth + 1, out);
 }
@@ -64,7 +68,10 @@ export function encodeValues(values: ArrayLike<number>, dtype: DType): StorageAr
 export function fromStorageArray(raw: StorageArray, shape: Shape, dtype: DType, device?: string): Tensor {
   const op = 'fromStorageArray';
   if (sizeOf(shape) !== raw.length) {
-    throw new TensorError(op, `shape ${fmtShape(shape)} holds ${sizeOf(shape)} elements but ${raw.length} were given`);
+    throw new TensorError(
+      op,
+      `shape ${fmtShape(shape)} holds ${sizeOf(shape)} elements but ${raw.length} were given`,
+    );
   }
   if (raw.BYTES_PER_ELEMENT !== BYTES_PER_ELEMENT[dtype]) {
     throw new TensorError(op, `a ${raw.constructor.name} cannot hold raw ${dtype} data`);
@@ -98,10 +105,20 @@ export function tensor(values: Nested | ArrayLike<number>, shape?: Shape, opts?:
   }
   const s = shape ? assertShape(op, shape) : inferred;
   if (sizeOf(s) !== flat.length) {
-    throw new TensorError(op, `shape ${fmtShape(s)} holds ${sizeOf(s)} elements but ${flat.length} values were given`);
+    throw new TensorError(
+      op,
+      `shape ${fmtShape(s)} holds ${sizeOf(s)} elements but ${flat.length} values were given`,
+    );
   }
   const dtype: DType =
-    o.dtype ?? (values instanceof Int32Array ? 'i32' : values instanceof Uint8Array ? 'u8' : values instanceof Int8Array ? 'i8' : 'f32');
+    o.dtype ??
+    (values instanceof Int32Array
+      ? 'i32'
+      : values instanceof Uint8Array
+        ? 'u8'
+        : values instanceof Int8Array
+          ? 'i8'
+          : 'f32');
   for (let i = 0; i < flat.length; i++) {
     if (Number.isNaN(flat[i]) && !(dtype === 'f32' || dtype === 'f16' || dtype === 'bf16')) {
       throw new TensorError(op, `value at index ${i} is NaN, which ${dtype} cannot hold`);
@@ -131,7 +148,10 @@ export function arange(start: number, end?: number, step = 1, opts?: CreateOptio
     start = 0;
   }
   if (step === 0 || !Number.isFinite(start) || !Number.isFinite(end) || !Number.isFinite(step)) {
-    throw new TensorError('arange', `start, end and step must be finite and step non-zero (got ${start}, ${end}, ${step})`);
+    throw new TensorError(
+      'arange',
+      `start, end and step must be finite and step non-zero (got ${start}, ${end}, ${step})`,
+    );
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
   const vals = Array.from({ length: n }, (_, i) => start + i * step);

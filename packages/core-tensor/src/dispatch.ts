@@ -2,7 +2,7 @@
  * @file Op dispatch: check the inputs are alive and on one backend, then call the kernel registered
  * for (op, that backend).
  */
-import { TensorError, fmtShape } from './errors';
+import { fmtShape, TensorError } from './errors';
 import { getBackend, getKernel } from './registry';
 import type { Tensor } from './tensor';
 
@@ -13,7 +13,10 @@ export function runKernel(op: string, inputs: Tensor[], attrs: object = {}): Ten
   for (const t of inputs) {
     if (t.backend !== backend) {
       const where = inputs.map((x) => `${fmtShape(x.shape)} on ${x.device}`).join(', ');
-      throw new TensorError(op, `inputs are on different backends (${where}); move them with await t.to('${backend.name}')`);
+      throw new TensorError(
+        op,
+        `inputs are on different backends (${where}); move them with await t.to('${backend.name}')`,
+      );
     }
   }
   return getKernel(op, backend.name).fn(inputs, attrs, backend);

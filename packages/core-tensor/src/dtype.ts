@@ -38,7 +38,12 @@ export function isFloat(d: DType): d is FloatDType {
 }
 
 /** A typed-array view of `buffer` for dtype `d` (no copy). */
-export function storageView(d: DType, buffer: ArrayBufferLike, byteOffset = 0, length?: number): StorageArray {
+export function storageView(
+  d: DType,
+  buffer: ArrayBufferLike,
+  byteOffset = 0,
+  length?: number,
+): StorageArray {
   switch (d) {
     case 'f32':
       return new Float32Array(buffer, byteOffset, length);

@@ -6,13 +6,21 @@
  * - bfloat16 (bf16): the top half of a float32, rounded to nearest even; a NaN keeps its top
  *   payload bits and is made quiet if they would all be zero.
  * Conversions from 16 bits to float32 are exact (every f16/bf16 value is a float32).
+ *
+ * The array functions work on bit patterns (Uint32Array views) and never pass a value through a JS
+ * number: V8 may set the quiet bit of a signalling NaN when a float32 becomes a number, so only the
+ * bit-level path round-trips every one of the 65,536 patterns exactly.
  */
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
 export function f32ToF16Bits(x: number): number {
   f32[0] = x;
-  const b = u32[0];
+  return f32BitsToF16Bits(u32[0]);
+}
+
+/** float32 bit pattern -> f16 bit pattern. */
+export function f32BitsToF16Bits(b: number): number {
   const sign = (b >>> 16) & 0x8000;
   const exp = (b >>> 23) & 0xff;
   const mant = b & 0x7fffff;
@@ -41,31 +49,36 @@ export function f32ToF16Bits(x: number): number {
 }
 
 export function f16BitsToF32(h: number): number {
+  u32[0] = f16BitsToF32Bits(h);
+  return f32[0];
+}
+
+/** f16 bit pattern -> float32 bit pattern (as an unsigned 32-bit number). */
+export function f16BitsToF32Bits(h: number): number {
   const sign = (h & 0x8000) << 16;
   const exp = (h >>> 10) & 0x1f;
   let mant = h & 0x3ff;
   if (exp === 0) {
-    if (mant === 0) {
-      u32[0] = sign;
-    } else {
-      let e = 1;
-      while ((mant & 0x400) === 0) {
-        mant <<= 1;
-        e--;
-      }
-      u32[0] = sign | ((e + 112) << 23) | ((mant & 0x3ff) << 13);
+    if (mant === 0) return sign >>> 0;
+    let e = 1;
+    while ((mant & 0x400) === 0) {
+      mant <<= 1;
+      e--;
     }
-  } else if (exp === 31) {
-    u32[0] = sign | 0x7f800000 | (mant << 13);
-  } else {
-    u32[0] = sign | ((exp + 112) << 23) | (mant << 13);
+    return (sign | ((e + 112) << 23) | ((mant & 0x3ff) << 13)) >>> 0;
   }
-  return f32[0];
+  if (exp === 31) return (sign | 0x7f800000 | (mant << 13)) >>> 0;
+  return (sign | ((exp + 112) << 23) | (mant << 13)) >>> 0;
 }
 
 export function f32ToBf16Bits(x: number): number {
   f32[0] = x;
-  const b = u32[0];
+  return f32BitsToBf16Bits(u32[0]);
+}
+
+/** float32 bit pattern -> bf16 bit pattern. */
+export function f32BitsToBf16Bits(b: number): number {
+  b >>>= 0;
   if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0) {
     const r = b >>> 16;
     return (r & 0x7f) === 0 ? r | 0x40 : r;
@@ -78,22 +91,46 @@ export function bf16BitsToF32(h: number): number {
   return f32[0];
 }
 
-export function f32ArrayToF16(src: ArrayLike<number>, out = new Uint16Array(src.length)): Uint16Array {
-  for (let i = 0; i < src.length; i++) out[i] = f32ToF16Bits(src[i]);
+/** Float32Array inputs are converted bit by bit (exact for NaN payloads); other inputs by value. */
+export function f32ArrayToF16(
+  src: ArrayLike<number>,
+  out: Uint16Array<ArrayBufferLike> = new Uint16Array(src.length),
+): Uint16Array<ArrayBufferLike> {
+  if (src instanceof Float32Array) {
+    const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+    for (let i = 0; i < bits.length; i++) out[i] = f32BitsToF16Bits(bits[i]);
+  } else {
+    for (let i = 0; i < src.length; i++) out[i] = f32ToF16Bits(src[i]);
+  }
   return out;
 }
 
-export function f16ArrayToF32(src: ArrayLike<number>, out = new Float32Array(src.length)): Float32Array {
-  for (let i = 0; i < src.length; i++) out[i] = f16BitsToF32(src[i]);
+export function f16ArrayToF32(
+  src: ArrayLike<number>,
+  out: Float32Array<ArrayBufferLike> = new Float32Array(src.length),
+): Float32Array<ArrayBufferLike> {
+  const o = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0; i < src.length; i++) o[i] = f16BitsToF32Bits(src[i]);
   return out;
 }
 
-export function f32ArrayToBf16(src: ArrayLike<number>, out = new Uint16Array(src.length)): Uint16Array {
-  for (let i = 0; i < src.length; i++) out[i] = f32ToBf16Bits(src[i]);
+export function f32ArrayToBf16(
+  src: ArrayLike<number>,
+  out: Uint16Array<ArrayBufferLike> = new Uint16Array(src.length),
+): Uint16Array<ArrayBufferLike> {
+  if (src instanceof Float32Array) {
+    const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+    for (let i = 0; i < bits.length; i++) out[i] = f32BitsToBf16Bits(bits[i]);
+  } else {
+    for (let i = 0; i < src.length; i++) out[i] = f32ToBf16Bits(src[i]);
+  }
   return out;
 }
 
-export function bf16ArrayToF32(src: ArrayLike<number>, out = new Float32Array(src.length)): Float32Array {
+export function bf16ArrayToF32(
+  src: ArrayLike<number>,
+  out: Float32Array<ArrayBufferLike> = new Float32Array(src.length),
+): Float32Array<ArrayBufferLike> {
   const o = new Uint32Array(out.buffer, out.byteOffset, out.length);
   for (let i = 0; i < src.length; i++) o[i] = (src[i] & 0xffff) << 16;
   return out;

@@ -23,7 +23,9 @@ const key = (op: string, backend: string) => `${backend}/${op}`;
 export function registerKernel<A>(config: KernelConfig<A>): void {
   const k = key(config.op, config.backend);
   if (kernels.has(k)) {
-    throw new Error(`registerKernel: a kernel for op '${config.op}' on backend '${config.backend}' is already registered`);
+    throw new Error(
+      `registerKernel: a kernel for op '${config.op}' on backend '${config.backend}' is already registered`,
+    );
   }
   kernels.set(k, config as KernelConfig);
 }

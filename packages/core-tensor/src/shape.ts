@@ -1,5 +1,5 @@
 /** @file Shape arithmetic: sizes, strides, broadcasting and axis normalisation. */
-import { TensorError, fmtShape } from './errors';
+import { fmtShape, TensorError } from './errors';
 
 export type Shape = readonly number[];
 
@@ -21,7 +21,10 @@ export function contiguousStrides(shape: Shape): number[] {
 
 export function assertShape(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new TensorError(op, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new TensorError(
+      op,
+      `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+    );
   }
   return shape.slice();
 }
@@ -47,7 +50,10 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
 /** Map a possibly negative axis into [0, rank). */
 export function normalizeAxis(op: string, axis: number, rank: number): number {
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new TensorError(op, `axis ${axis} is out of range for a tensor of rank ${rank} (allowed ${-rank}..${rank - 1})`);
+    throw new TensorError(
+      op,
+      `axis ${axis} is out of range for a tensor of rank ${rank} (allowed ${-rank}..${rank - 1})`,
+    );
   }
   return axis < 0 ? axis + rank : axis;
 }

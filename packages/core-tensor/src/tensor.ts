@@ -9,11 +9,11 @@
  */
 import { type Backend, Storage } from './backend';
 import { BYTES_PER_ELEMENT, type DType, type StorageArray, storageView } from './dtype';
-import { TensorError, fmtShape } from './errors';
+import { fmtShape, TensorError } from './errors';
 import { bf16ArrayToF32, f16ArrayToF32 } from './f16';
 import { getBackend, getKernel } from './registry';
 import { trackTensor } from './scope';
-import { type Shape, contiguousStrides, normalizeAxis, shapesEqual, sizeOf } from './shape';
+import { contiguousStrides, normalizeAxis, type Shape, sizeOf } from './shape';
 
 /** Values as JS sees them: f16/bf16 are widened to Float32Array, bool is 0/1 bytes. */
 export type DataArray = Float32Array | Int32Array | Int8Array | Uint8Array;
@@ -42,7 +42,8 @@ export class Tensor {
   }
 
   get storage(): Storage {
-    if (!this._storage) throw new TensorError('tensor', `use after dispose (shape ${fmtShape(this.shape)}, ${this.dtype})`);
+    if (!this._storage)
+      throw new TensorError('tensor', `use after dispose (shape ${fmtShape(this.shape)}, ${this.dtype})`);
     return this._storage;
   }
 
@@ -70,7 +71,10 @@ export class Tensor {
   /** Throws a clear error if the tensor was disposed; `op` names the caller. */
   assertLive(op: string): void {
     if (!this._storage) {
-      throw new TensorError(op, `input tensor of shape ${fmtShape(this.shape)} (${this.dtype}) was used after dispose()`);
+      throw new TensorError(
+        op,
+        `input tensor of shape ${fmtShape(this.shape)} (${this.dtype}) was used after dispose()`,
+      );
     }
   }
 
@@ -103,17 +107,26 @@ export class Tensor {
     const out = shape.slice();
     const infer = out.indexOf(-1);
     if (out.filter((d) => d === -1).length > 1 || out.some((d) => !Number.isInteger(d) || d < -1)) {
-      throw new TensorError(op, `invalid target shape ${fmtShape(shape)}: integers >= 0 and at most one -1 allowed`);
+      throw new TensorError(
+        op,
+        `invalid target shape ${fmtShape(shape)}: integers >= 0 and at most one -1 allowed`,
+      );
     }
     if (infer >= 0) {
       const known = sizeOf(out.filter((d) => d !== -1));
       if (known === 0 || this.size % known !== 0) {
-        throw new TensorError(op, `cannot infer -1 in ${fmtShape(shape)} for ${this.size} elements (input ${fmtShape(this.shape)})`);
+        throw new TensorError(
+          op,
+          `cannot infer -1 in ${fmtShape(shape)} for ${this.size} elements (input ${fmtShape(this.shape)})`,
+        );
       }
       out[infer] = this.size / known;
     }
     if (sizeOf(out) !== this.size) {
-      throw new TensorError(op, `cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(shape)} (${sizeOf(out)} elements)`);
+      throw new TensorError(
+        op,
+        `cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(shape)} (${sizeOf(out)} elements)`,
+      );
     }
     if (this.isContiguous()) return this.view(op, out, contiguousStrides(out), this.offset);
     const c = this.contiguous();
@@ -127,7 +140,10 @@ export class Tensor {
     const op = 'permute';
     const ax = axes.map((a) => normalizeAxis(op, a, this.rank));
     if (ax.length !== this.rank || new Set(ax).size !== this.rank) {
-      throw new TensorError(op, `axes ${fmtShape(axes)} are not a permutation of 0..${this.rank - 1} (input ${fmtShape(this.shape)})`);
+      throw new TensorError(
+        op,
+        `axes ${fmtShape(axes)} are not a permutation of 0..${this.rank - 1} (input ${fmtShape(this.shape)})`,
+      );
     }
     return this.view(
       op,
@@ -157,8 +173,19 @@ export class Tensor {
     const n = this.shape[ax];
     const s = start < 0 ? start + n : start;
     const e = end === undefined ? n : end < 0 ? end + n : end;
-    if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e > n || s > e || !Number.isInteger(step) || step < 1) {
-      throw new TensorError(op, `range [${start}, ${end ?? n}) step ${step} is out of bounds for axis ${axis} of size ${n} (shape ${fmtShape(this.shape)})`);
+    if (
+      !Number.isInteger(s) ||
+      !Number.isInteger(e) ||
+      s < 0 ||
+      e > n ||
+      s > e ||
+      !Number.isInteger(step) ||
+      step < 1
+    ) {
+      throw new TensorError(
+        op,
+        `range [${start}, ${end ?? n}) step ${step} is out of bounds for axis ${axis} of size ${n} (shape ${fmtShape(this.shape)})`,
+      );
     }
     const shape = this.shape.slice();
     const strides = this.strides.slice();
@@ -171,7 +198,10 @@ export class Tensor {
   expand(shape: Shape): Tensor {
     const op = 'expand';
     if (shape.length < this.rank) {
-      throw new TensorError(op, `target ${fmtShape(shape)} has lower rank than input ${fmtShape(this.shape)}`);
+      throw new TensorError(
+        op,
+        `target ${fmtShape(shape)} has lower rank than input ${fmtShape(this.shape)}`,
+      );
     }
     const lead = shape.length - this.rank;
     const strides = shape.map((d, i) => {
@@ -179,7 +209,10 @@ export class Tensor {
       const src = this.shape[i - lead];
       if (src === d) return this.strides[i - lead];
       if (src === 1) return 0;
-      throw new TensorError(op, `cannot expand ${fmtShape(this.shape)} to ${fmtShape(shape)}: dimension ${i} is ${src} (must be ${d} or 1)`);
+      throw new TensorError(
+        op,
+        `cannot expand ${fmtShape(this.shape)} to ${fmtShape(shape)}: dimension ${i} is ${src} (must be ${d} or 1)`,
+      );
     });
     return this.view(op, shape, strides, this.offset);
   }
@@ -189,13 +222,26 @@ export class Tensor {
     const op = 'squeeze';
     if (axis === undefined) {
       const keep = [...this.shape.keys()].filter((i) => this.shape[i] !== 1);
-      return this.view(op, keep.map((i) => this.shape[i]), keep.map((i) => this.strides[i]), this.offset);
+      return this.view(
+        op,
+        keep.map((i) => this.shape[i]),
+        keep.map((i) => this.strides[i]),
+        this.offset,
+      );
     }
     const ax = normalizeAxis(op, axis, this.rank);
     if (this.shape[ax] !== 1) {
-      throw new TensorError(op, `axis ${axis} has size ${this.shape[ax]}, not 1 (shape ${fmtShape(this.shape)})`);
+      throw new TensorError(
+        op,
+        `axis ${axis} has size ${this.shape[ax]}, not 1 (shape ${fmtShape(this.shape)})`,
+      );
     }
-    return this.view(op, this.shape.filter((_, i) => i !== ax), this.strides.filter((_, i) => i !== ax), this.offset);
+    return this.view(
+      op,
+      this.shape.filter((_, i) => i !== ax),
+      this.strides.filter((_, i) => i !== ax),
+      this.offset,
+    );
   }
 
   /** Insert a size-1 dimension at `axis` (may equal rank). A view. */
@@ -211,7 +257,8 @@ export class Tensor {
   /** A contiguous tensor with the same values: a new view on the same storage if already contiguous. */
   contiguous(): Tensor {
     this.assertLive('contiguous');
-    if (this.isContiguous()) return this.view('contiguous', this.shape, contiguousStrides(this.shape), this.offset);
+    if (this.isContiguous())
+      return this.view('contiguous', this.shape, contiguousStrides(this.shape), this.offset);
     return getKernel('copy', this.device).fn([this], {}, this.backend) as Tensor;
   }
 
@@ -248,7 +295,11 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new TensorError('item', `tensor has ${this.size} elements (shape ${fmtShape(this.shape)}); item() needs exactly 1`);
+    if (this.size !== 1)
+      throw new TensorError(
+        'item',
+        `tensor has ${this.size} elements (shape ${fmtShape(this.shape)}); item() needs exactly 1`,
+      );
     return (await this.data())[0];
   }
 

@@ -3,9 +3,10 @@
  * comparisons return `bool`. Inputs must share a dtype (cast first); a JS number operand takes the
  * tensor's dtype.
  */
+
+import { encodeValues, fromStorageArray } from '../../creation';
 import { run1 } from '../../dispatch';
 import { TensorError } from '../../errors';
-import { fromStorageArray, encodeValues } from '../../creation';
 import { broadcastShapes } from '../../shape';
 import type { Tensor } from '../../tensor';
 
@@ -30,7 +31,10 @@ function binary(op: BinaryOpName, a: Tensor, b: Tensor | number): Tensor {
     bt = b;
     bt.assertLive(op);
     if (a.dtype !== bt.dtype) {
-      throw new TensorError(op, `dtypes differ (${a.dtype} and ${bt.dtype}); cast one with cast(t, dtype) first`);
+      throw new TensorError(
+        op,
+        `dtypes differ (${a.dtype} and ${bt.dtype}); cast one with cast(t, dtype) first`,
+      );
     }
   }
   try {

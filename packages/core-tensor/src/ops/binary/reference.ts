@@ -1,6 +1,7 @@
 /** @file Reference kernel for the elementwise binary ops: broadcast views, float64 math. */
-import { readF64, writeValues } from '../../backends/cpu-access';
+
 import type { Backend } from '../../backend';
+import { readF64, writeValues } from '../../backends/cpu-access';
 import { Tensor } from '../../tensor';
 import type { BinaryAttrs, BinaryOpName } from './binary';
 

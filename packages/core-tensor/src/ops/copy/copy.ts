@@ -3,7 +3,7 @@
  * dtype: floats round to nearest even, float-to-int truncates toward zero, anything-to-bool is x != 0).
  */
 import { run1 } from '../../dispatch';
-import { type DType, assertDType } from '../../dtype';
+import { assertDType, type DType } from '../../dtype';
 import { TensorError } from '../../errors';
 import type { Tensor } from '../../tensor';
 

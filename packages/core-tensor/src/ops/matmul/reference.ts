@@ -2,8 +2,9 @@
  * @file Reference matmul: three plain loops with float64 accumulation over broadcast batch views.
  * The ground truth for every fast matmul (CPU WebAssembly, WebGPU, CUDA).
  */
-import { readF64, writeValues } from '../../backends/cpu-access';
+
 import type { Backend } from '../../backend';
+import { readF64, writeValues } from '../../backends/cpu-access';
 import { sizeOf } from '../../shape';
 import { Tensor } from '../../tensor';
 import type { MatmulAttrs } from './matmul';

@@ -1,0 +1,88 @@
+/**
+ * @file Scaled dot-product attention (arXiv:1706.03762): softmax(q kᵀ · scale + masking) v.
+ * q [B, Hq, S, D], k [B, Hkv, T, D], v [B, Hkv, T, Dv] -> [B, Hq, S, Dv].
+ * - Grouped-query attention (arXiv:2305.13245): Hq % Hkv == 0; query head h reads kv head
+ *   floor(h / (Hq / Hkv)).
+ * - causal: query i sits at position T - S + i (S <= T), so it fits decoding and chunked prefill with
+ *   a cache of T - S earlier keys; it sees keys 0..T-S+i.
+ * - mask: bool, broadcastable to [B, Hq, S, T], true = may attend (tree masks for speculative
+ *   decoding). With causal, both must allow a key.
+ * - scale defaults to 1 / sqrt(D).
+ * A query row that may attend to no key at all has no defined output (PyTorch returns NaN silently);
+ * here it is an error naming the row.
+ */
+import { z } from 'zod';
+import { run1 } from '../../dispatch';
+import { fmtShape, TensorError } from '../../errors';
+import { broadcastShapes, shapesEqual } from '../../shape';
+import { Tensor } from '../../tensor';
+import { assertDTypeIn, assertFloatInput, assertSameDType, parseOptions } from '../checks';
+
+const SdpaOptions = z
+  .object({
+    causal: z.boolean().optional(),
+    mask: z.custom<Tensor>((m) => m instanceof Tensor, 'expected a bool Tensor').optional(),
+    scale: z.number().optional(),
+  })
+  .strict();
+export type SdpaOptions = z.input<typeof SdpaOptions>;
+
+export interface SdpaAttrs {
+  causal: boolean;
+  scale: number;
+  /** When true, inputs[3] is the bool mask (any shape broadcastable to [B, Hq, S, T]). */
+  hasMask: boolean;
+}
+
+export function sdpa(q: Tensor, k: Tensor, v: Tensor, opts?: SdpaOptions): Tensor {
+  const op = 'sdpa';
+  assertFloatInput(op, q, 'q');
+  assertFloatInput(op, k, 'k');
+  assertFloatInput(op, v, 'v');
+  assertSameDType(op, q, k, 'k');
+  assertSameDType(op, q, v, 'v');
+  const o = parseOptions(op, SdpaOptions, opts);
+  const shapes = `q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)}`;
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
+    throw new TensorError(op, `q, k and v must be [batch, heads, seq, headDim]; got ${shapes}`);
+  }
+  const [B, Hq, S, D] = q.shape;
+  const [Bk, Hkv, T, Dk] = k.shape;
+  const [Bv, Hv, Tv] = v.shape;
+  if (Bk !== B || Bv !== B || Hv !== Hkv || Tv !== T || Dk !== D) {
+    throw new TensorError(
+      op,
+      `expected k [${B}, Hkv, T, ${D}] and v [${B}, Hkv, T, Dv] with the same Hkv and T; got ${shapes}`,
+    );
+  }
+  if (Hkv === 0 || Hq % Hkv !== 0) {
+    throw new TensorError(
+      op,
+      `query heads (${Hq}) must be a multiple of key/value heads (${Hkv}); got ${shapes}`,
+    );
+  }
+  if (D === 0) throw new TensorError(op, `head dimension must be positive; got ${shapes}`);
+  const causal = o.causal ?? false;
+  if (causal && S > T) {
+    throw new TensorError(
+      op,
+      `causal attention needs at least as many keys as queries (S=${S} <= T=${T}); got ${shapes}`,
+    );
+  }
+  const scale = o.scale ?? 1 / Math.sqrt(D);
+  if (!Number.isFinite(scale)) throw new TensorError(op, `option 'scale' must be finite, got ${scale}`);
+  const inputs = [q, k, v];
+  if (o.mask) {
+    const mask = o.mask;
+    assertDTypeIn(op, mask, ['bool'], 'mask');
+    const full = [B, Hq, S, T];
+    if (mask.rank > 4 || !shapesEqual(broadcastShapes(op, mask.shape, full), full)) {
+      throw new TensorError(
+        op,
+        `mask ${fmtShape(mask.shape)} must broadcast to [B, Hq, S, T] = ${fmtShape(full)}`,
+      );
+    }
+    inputs.push(mask);
+  }
+  return run1(op, inputs, { causal, scale, hasMask: !!o.mask } satisfies SdpaAttrs);
+}
