@@ -3,11 +3,26 @@
  * both 'reference' and 'cpu'; a fast kernel replaces the reference one on 'cpu' only (see
  * `CPU_FAST`), so tests can always compare the two.
  */
-import { type KernelFn, hasBackend, registerBackend, registerKernel } from '../registry';
+
 import { ARITHMETIC_OPS, COMPARISON_OPS } from '../ops/binary/binary';
 import { binaryReference } from '../ops/binary/reference';
 import { castReference, copyReference } from '../ops/copy/reference';
+import { cumsumReference } from '../ops/cumsum/reference';
+import { embeddingReference } from '../ops/embedding/reference';
 import { matmulReference } from '../ops/matmul/reference';
+import { matmulWasm } from '../ops/matmul/wasm-kernel';
+import { layernormReference, rmsnormReference } from '../ops/norm/reference';
+import { REDUCE_OPS } from '../ops/reduce/reduce';
+import { reduceReference } from '../ops/reduce/reference';
+import { ropeReference } from '../ops/rope/reference';
+import { sdpaReference } from '../ops/sdpa/reference';
+import { concatReference } from '../ops/shape/reference';
+import { softmaxReference } from '../ops/softmax/reference';
+import { topkReference } from '../ops/topk/reference';
+import { unaryReference } from '../ops/unary/reference';
+import { UNARY_OPS } from '../ops/unary/unary';
+import { whereReference } from '../ops/where/reference';
+import { hasBackend, type KernelFn, registerBackend, registerKernel } from '../registry';
 import { CpuBackend } from './cpu';
 
 /** Reference kernels: the readable ground truth, one per op. */
@@ -16,10 +31,25 @@ const REFERENCE: Record<string, KernelFn> = {
   cast: castReference,
   matmul: matmulReference,
   ...Object.fromEntries([...ARITHMETIC_OPS, ...COMPARISON_OPS].map((op) => [op, binaryReference])),
+  ...Object.fromEntries(UNARY_OPS.map((op) => [op, unaryReference])),
+  ...Object.fromEntries(REDUCE_OPS.map((op) => [op, reduceReference])),
+  softmax: softmaxReference,
+  logSoftmax: softmaxReference,
+  layernorm: layernormReference,
+  rmsnorm: rmsnormReference,
+  rope: ropeReference,
+  embedding: embeddingReference,
+  concat: concatReference,
+  where: whereReference,
+  topk: topkReference,
+  cumsum: cumsumReference,
+  sdpa: sdpaReference,
 };
 
 /** Fast CPU kernels that replace a reference kernel on the 'cpu' backend. */
-const CPU_FAST: Record<string, KernelFn> = {};
+const CPU_FAST: Record<string, KernelFn> = {
+  matmul: matmulWasm,
+};
 
 let done = false;
 export function registerCpuBackends(): void {
