@@ -20,6 +20,10 @@ if [ -z "${VK_ICD_FILENAMES:-}" ]; then
   VK_ICD_FILENAMES="$(dpkg -L chromium-common 2>/dev/null | grep vk_swiftshader_icd.json | head -n1 || true)"
   export VK_ICD_FILENAMES
 fi
+if [ -z "${VK_ICD_FILENAMES}" ]; then
+  echo "setup: warning: SwiftShader's vk_swiftshader_icd.json (package chromium-common) was not found;" \
+    "the WebGPU tests (project kernels-webgpu) will fail with 'no WebGPU adapter'" >&2
+fi
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 # onnxruntime-node must not try to download CUDA binaries (same as .npmrc; survives future npm).
 export ONNXRUNTIME_NODE_INSTALL=skip
