@@ -1,0 +1,325 @@
+/**
+ * @file ContiguousKVCache: one dense [batch, kvHeads, capacity, headDim] f32 buffer per layer for
+ * keys and one for values, written in place. The simplest cache (what Hugging Face's
+ * `StaticCache` does); paged, prefix-shared, evicting and quantized caches build on the same
+ * `KVCache` contract (kv-cache.ts).
+ *
+ * - append writes new positions into the buffer (no reallocation while within capacity);
+ *   `capacity` defaults to `maxLength`, so a decode loop allocates nothing. A smaller capacity
+ *   grows by doubling, up to `maxLength`.
+ * - keys/values return views (no copy) of the written positions.
+ * - truncate is O(1): it only moves the length back.
+ * - adopt lets a runtime that returns the whole cache (ONNX presents) hand its buffers over
+ *   without a copy.
+ *
+ * In-place writes run on CPU backends. TODO(kv issue): GPU backends need a device-side
+ * "copy into a strided view" kernel in core-tensor; until then append on a non-CPU backend throws.
+ */
+import { CpuBackend, cast, cpuStorage, keep, type Tensor, TensorError, zeros } from '@hasten/core-tensor';
+import { z } from 'zod';
+import type { KVCache, KVMemory } from './kv-cache';
+
+export const ContiguousKVCacheOptions = z.object({
+  numLayers: z.number().int().positive(),
+  batch: z.number().int().positive(),
+  numKvHeads: z.number().int().positive(),
+  headDim: z.number().int().positive(),
+  /** Most positions the cache may ever hold. */
+  maxLength: z.number().int().positive(),
+  /** Positions allocated up front per layer (default maxLength; 0 allocates on first write). */
+  capacity: z.number().int().nonnegative().optional(),
+  dtype: z.literal('f32').default('f32'),
+  device: z.string().default('cpu'),
+});
+export type ContiguousKVCacheOptions = z.input<typeof ContiguousKVCacheOptions>;
+
+interface Layer {
+  k: Tensor | null;
+  v: Tensor | null;
+  /** Positions the buffers can hold. */
+  cap: number;
+  /** Positions written (committed + pending). */
+  len: number;
+}
+
+const OP = 'ContiguousKVCache';
+
+function parseOptions(opts: ContiguousKVCacheOptions) {
+  const r = ContiguousKVCacheOptions.safeParse(opts);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new TensorError(OP, `option '${i.path.join('.')}' is invalid: ${i.message}`);
+  }
+  if (r.data.capacity !== undefined && r.data.capacity > r.data.maxLength) {
+    throw new TensorError(OP, `capacity ${r.data.capacity} exceeds maxLength ${r.data.maxLength}`);
+  }
+  return r.data;
+}
+
+/** Copy src [B, KV, S, D] (f32, CPU, any strides) into dst [B, KV, cap, D] at position `at`. */
+function writePositions(dst: Tensor, src: Tensor, at: number): void {
+  const [B, KV, S, D] = src.shape;
+  const d = cpuStorage(dst) as Float32Array;
+  const s = cpuStorage(src) as Float32Array;
+  const [db, dh, ds] = dst.strides;
+  const [sb, sh, ss, sd] = src.strides;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < KV; h++) {
+      const so = src.offset + b * sb + h * sh;
+      const dOff = dst.offset + b * db + h * dh + at * ds;
+      if (sd === 1 && ss === D && ds === D) {
+        d.set(s.subarray(so, so + S * D), dOff);
+      } else if (sd === 1) {
+        for (let p = 0; p < S; p++) d.set(s.subarray(so + p * ss, so + p * ss + D), dOff + p * ds);
+      } else {
+        for (let p = 0; p < S; p++)
+          for (let e = 0; e < D; e++) d[dOff + p * ds + e] = s[so + p * ss + e * sd];
+      }
+    }
+  }
+}
+
+export class ContiguousKVCache implements KVCache {
+  readonly numLayers: number;
+  readonly batch: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  readonly maxLength: number;
+  readonly device: string;
+  readonly dtype = 'f32' as const;
+  private committed = 0;
+  private layers: Layer[];
+  private disposed = false;
+
+  constructor(opts: ContiguousKVCacheOptions) {
+    const o = parseOptions(opts);
+    this.numLayers = o.numLayers;
+    this.batch = o.batch;
+    this.numKvHeads = o.numKvHeads;
+    this.headDim = o.headDim;
+    this.maxLength = o.maxLength;
+    this.device = o.device;
+    const cap = o.capacity ?? o.maxLength;
+    this.layers = Array.from({ length: o.numLayers }, () => ({ k: null, v: null, cap: 0, len: 0 }));
+    if (cap > 0) for (const l of this.layers) this.allocate(l, cap);
+  }
+
+  get length(): number {
+    return this.committed;
+  }
+
+  layerLength(layer: number): number {
+    return this.layer('layerLength', layer).len;
+  }
+
+  append(layer: number, k: Tensor, v: Tensor): void {
+    const op = `${OP}.append`;
+    const l = this.layer(op, layer);
+    const S = this.checkKV(op, k, v, null);
+    const end = l.len + S;
+    if (end > this.maxLength) {
+      throw new TensorError(
+        op,
+        `layer ${layer} holds ${l.len} positions; appending ${S} exceeds maxLength ${this.maxLength}`,
+      );
+    }
+    if (end > l.cap || !this.writable(l))
+      this.allocate(l, Math.max(end, Math.min(this.maxLength, 2 * l.cap)));
+    const kf = k.dtype === 'f32' ? k : cast(k, 'f32');
+    const vf = v.dtype === 'f32' ? v : cast(v, 'f32');
+    writePositions(l.k!, kf, l.len);
+    writePositions(l.v!, vf, l.len);
+    if (kf !== k) kf.dispose();
+    if (vf !== v) vf.dispose();
+    l.len = end;
+  }
+
+  adopt(layer: number, k: Tensor, v: Tensor): void {
+    const op = `${OP}.adopt`;
+    const l = this.layer(op, layer);
+    const T = this.checkKV(op, k, v, 'f32');
+    if (T < this.committed || T > this.maxLength) {
+      throw new TensorError(
+        op,
+        `layer ${layer}: adopted tensors hold ${T} positions; need between the committed length ${this.committed} and maxLength ${this.maxLength}`,
+      );
+    }
+    if (l.k !== k) l.k?.dispose();
+    if (l.v !== v) l.v?.dispose();
+    // The cache owns its buffers: exempt them from any enclosing scope().
+    l.k = keep(k);
+    l.v = keep(v);
+    l.cap = T;
+    l.len = T;
+  }
+
+  keys(layer: number): Tensor {
+    const l = this.layer(`${OP}.keys`, layer);
+    return this.view(l.k, l.len);
+  }
+
+  values(layer: number): Tensor {
+    const l = this.layer(`${OP}.values`, layer);
+    return this.view(l.v, l.len);
+  }
+
+  commit(): void {
+    this.assertLive(`${OP}.commit`);
+    const n = this.layers[0].len;
+    const bad = this.layers.findIndex((l) => l.len !== n);
+    if (bad >= 0) {
+      throw new TensorError(
+        `${OP}.commit`,
+        `layer ${bad} holds ${this.layers[bad].len} positions but layer 0 holds ${n}; every layer must be written once per step`,
+      );
+    }
+    this.committed = n;
+  }
+
+  rollback(): void {
+    for (const l of this.layers) l.len = this.committed;
+  }
+
+  truncate(n: number): void {
+    const op = `${OP}.truncate`;
+    this.assertLive(op);
+    if (!Number.isInteger(n) || n < 0 || n > this.committed) {
+      throw new TensorError(
+        op,
+        `length ${n} must be an integer in [0, ${this.committed}] (the committed length)`,
+      );
+    }
+    if (this.layers.some((l) => l.len !== this.committed)) {
+      throw new TensorError(op, 'uncommitted positions pending; call commit() or rollback() first');
+    }
+    this.committed = n;
+    for (const l of this.layers) l.len = n;
+  }
+
+  fork(): ContiguousKVCache {
+    this.assertLive(`${OP}.fork`);
+    const copy = new ContiguousKVCache({ ...this.options(), capacity: 0 });
+    copy.committed = this.committed;
+    this.layers.forEach((l, i) => {
+      const c = copy.layers[i];
+      if (l.cap === 0) return;
+      copy.allocate(c, l.cap);
+      for (const [src, dst] of [
+        [l.k!, c.k!],
+        [l.v!, c.v!],
+      ]) {
+        const used = src.slice(2, 0, l.len);
+        writePositions(dst, used, 0);
+        used.dispose();
+      }
+      c.len = l.len;
+    });
+    return copy;
+  }
+
+  memory(): KVMemory {
+    const perPos = this.batch * this.numKvHeads * this.headDim * 4 * 2;
+    const allocated = this.layers.reduce((s, l) => s + l.cap * perPos, 0);
+    return {
+      allocatedBytes: allocated,
+      usedBytes: this.committed * perPos * this.numLayers,
+      length: this.committed,
+      maxLength: this.maxLength,
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const l of this.layers) {
+      l.k?.dispose();
+      l.v?.dispose();
+      l.k = l.v = null;
+      l.cap = l.len = 0;
+    }
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private options(): ContiguousKVCacheOptions {
+    const { numLayers, batch, numKvHeads, headDim, maxLength, device } = this;
+    return { numLayers, batch, numKvHeads, headDim, maxLength, device };
+  }
+
+  private assertLive(op: string): void {
+    if (this.disposed) throw new TensorError(op, 'the cache was disposed');
+  }
+
+  private layer(op: string, i: number): Layer {
+    this.assertLive(op);
+    if (!Number.isInteger(i) || i < 0 || i >= this.numLayers) {
+      throw new TensorError(op, `layer ${i} is out of range [0, ${this.numLayers})`);
+    }
+    return this.layers[i];
+  }
+
+  /** Validates k, v [B, KV, S, D] and returns S. */
+  private checkKV(op: string, k: Tensor, v: Tensor, dtype: 'f32' | null): number {
+    k.assertLive(op);
+    v.assertLive(op);
+    const want = `[${this.batch}, ${this.numKvHeads}, S, ${this.headDim}]`;
+    for (const [name, t] of [
+      ['k', k],
+      ['v', v],
+    ] as const) {
+      const [B, KV, , D] = t.shape;
+      if (t.rank !== 4 || B !== this.batch || KV !== this.numKvHeads || D !== this.headDim) {
+        throw new TensorError(op, `${name} has shape [${t.shape.join(', ')}], expected ${want}`);
+      }
+      if (dtype ? t.dtype !== dtype : !['f32', 'f16', 'bf16'].includes(t.dtype)) {
+        throw new TensorError(op, `${name} has dtype ${t.dtype}, expected ${dtype ?? 'a float dtype'}`);
+      }
+      if (!(t.backend instanceof CpuBackend)) {
+        // TODO(kv issue): device-side in-place writes need a core-tensor copy-into kernel.
+        throw new TensorError(
+          op,
+          `${name} is on backend '${t.device}'; ContiguousKVCache writes in place on CPU backends only for now`,
+        );
+      }
+      if (t.device !== this.device) {
+        throw new TensorError(op, `${name} is on '${t.device}' but the cache lives on '${this.device}'`);
+      }
+    }
+    if (k.shape[2] !== v.shape[2]) {
+      throw new TensorError(op, `k has ${k.shape[2]} positions but v has ${v.shape[2]}`);
+    }
+    return k.shape[2];
+  }
+
+  /** In-place writes need unit-stride rows in the layer buffers (adopted tensors may lack them). */
+  private writable(l: Layer): boolean {
+    return l.k !== null && l.v !== null && l.k.strides[3] === 1 && l.v.strides[3] === 1;
+  }
+
+  /** (Re)allocate a layer's buffers with `cap` positions, keeping the written ones. */
+  private allocate(l: Layer, cap: number): void {
+    const shape = [this.batch, this.numKvHeads, cap, this.headDim];
+    const k = keep(zeros(shape, { device: this.device }));
+    const v = keep(zeros(shape, { device: this.device }));
+    if (l.k && l.v && l.len > 0) {
+      for (const [src, dst] of [
+        [l.k, k],
+        [l.v, v],
+      ]) {
+        const used = src.slice(2, 0, l.len);
+        writePositions(dst, used, 0);
+        used.dispose();
+      }
+    }
+    l.k?.dispose();
+    l.v?.dispose();
+    l.k = k;
+    l.v = v;
+    l.cap = cap;
+  }
+
+  private view(t: Tensor | null, len: number): Tensor {
+    if (t) return t.slice(2, 0, len);
+    return zeros([this.batch, this.numKvHeads, 0, this.headDim], { device: this.device });
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * @file The KV-cache contract every model in @hasten/models writes through. A cache holds, per
+ * layer, keys and values of shape [batch, kvHeads, length, headDim] (after RoPE, before GQA head
+ * repetition, as Hugging Face caches them).
+ *
+ * Length protocol (one forward = one "step"):
+ * - `length` is the number of committed positions, the same in every layer.
+ * - During a forward, each layer calls `append(layer, k, v)` once (or `adopt`, see below); the new
+ *   positions are visible at once through `keys(layer)` / `values(layer)` of that layer.
+ * - When every layer has been written, the model calls `commit()`: all layers must then hold the
+ *   same number of positions, which becomes the new `length`. On failure the model calls
+ *   `rollback()`, which forgets everything written since the last commit.
+ * - `truncate(n)` rewinds committed positions (rejected speculative drafts) in O(1).
+ */
+import type { Tensor } from '@hasten/core-tensor';
+
+export interface KVMemory {
+  /** Bytes of storage allocated for keys and values across all layers. */
+  allocatedBytes: number;
+  /** Bytes holding committed positions. */
+  usedBytes: number;
+  /** Committed positions. */
+  length: number;
+  /** Positions the cache may hold (the model's context limit or the user's choice). */
+  maxLength: number;
+}
+
+export interface KVCache {
+  readonly numLayers: number;
+  readonly batch: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  readonly maxLength: number;
+  /** Committed positions. */
+  readonly length: number;
+  /** Positions written to `layer` (committed + pending). */
+  layerLength(layer: number): number;
+  /** Write k, v [B, KV, S, D] after the positions already written to `layer`. */
+  append(layer: number, k: Tensor, v: Tensor): void;
+  /**
+   * Take ownership of k, v [B, KV, T, D] holding ALL positions of `layer` (the committed ones and
+   * T - length new ones), for runtimes that return the whole cache (ONNX `present.*`). No copy;
+   * the cache owns k and v from then on and disposes them (pass distinct tensors or views).
+   */
+  adopt(layer: number, k: Tensor, v: Tensor): void;
+  /** View [B, KV, layerLength(layer), D] of the keys. The caller disposes the view. */
+  keys(layer: number): Tensor;
+  /** View [B, KV, layerLength(layer), D] of the values. The caller disposes the view. */
+  values(layer: number): Tensor;
+  /** Make the positions written since the last commit part of `length` (all layers must agree). */
+  commit(): void;
+  /** Forget positions written since the last commit. */
+  rollback(): void;
+  /** Keep only the first `n` committed positions. */
+  truncate(n: number): void;
+  /** An independent deep copy (same capacity, same contents). */
+  fork(): KVCache;
+  memory(): KVMemory;
+  dispose(): void;
+}

@@ -1,0 +1,232 @@
+/**
+ * Prefill and decode speed of the fixture target (fixtures/code-target, 3.1M parameters) on three
+ * engines, in one process on the same tokens:
+ * - transformers.js (@huggingface/transformers, offline, on the same model exported with
+ *   Optimum-style inputs: fixtures/code-target/onnx-optimum), through its `generate`;
+ * - hasten ORT (OrtCausalLM over onnxruntime-node, our export with a 4-D additive mask);
+ * - hasten native (LlamaModel on core-tensor's 'cpu' backend).
+ * onnxruntime runs with the same intra-op thread count in both ORT engines.
+ *
+ * prefill: one forward over a 256-token prompt (BOS + the first 255 bytes of a held-out CPython
+ *   file) and the greedy first token.
+ * decode: 128 greedy tokens after the same prompt, each a single-token forward through the KV cache,
+ *   starting from a cache that holds the first 255 prompt tokens (so exactly 128 forwards of one
+ *   token); transformers.js gets the same through `generate({ past_key_values })`.
+ * Quality: the greedy tokens of the engines must be identical.
+ *
+ *   npm run bench -w @hasten/models -- [--threads 1] [--repeats 5] [--warmup 1] [--new 128] [--prompt 256] [--quick]
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { tensor } from '@hasten/core-tensor';
+import { defineBenchmark, defineCase } from '@hasten/eval';
+import { runAndWrite } from '@hasten/eval/node';
+import type { KVCache } from '@hasten/kv';
+import type { CausalLM } from '@hasten/models';
+import { loadCausalLM, loadTokenizer } from '@hasten/models/node';
+import { OrtCausalLM } from '@hasten/models/ort';
+import { AutoModelForCausalLM, DynamicCache, env, Tensor as TjsTensor } from '@huggingface/transformers';
+import { argmaxRow, FIXTURES, fixtureDir, greedy } from '../src/testing';
+
+const { values: args } = parseArgs({
+  options: {
+    threads: { type: 'string', default: '1' },
+    repeats: { type: 'string' },
+    warmup: { type: 'string' },
+    new: { type: 'string' },
+    prompt: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    fixture: { type: 'string' },
+  },
+});
+const threads = Number(args.threads);
+const quick = args.quick;
+const NEW = Number(args.new ?? (quick ? 16 : 128));
+const PROMPT = Number(args.prompt ?? (quick ? 64 : 256));
+const repeats = Number(args.repeats ?? (quick ? 2 : 5));
+const warmup = Number(args.warmup ?? 1);
+
+// --fixture: another folder laid out like fixtures/code-target (config.json, model.safetensors,
+// onnx/model.onnx, onnx-optimum/), e.g. for trying the bench on a freshly exported model.
+const dir = args.fixture ? resolve(args.fixture) : fixtureDir('code-target', 'onnx/model.onnx');
+if (!existsSync(join(dir, 'onnx-optimum', 'onnx', 'model.onnx'))) {
+  throw new Error(`${dir}/onnx-optimum/onnx/model.onnx is missing; run \`npm run fixtures\` to build it`);
+}
+
+// Prompt: BOS + the first PROMPT - 1 bytes of the first held-out file.
+const heldout = join(FIXTURES, 'corpus', 'heldout');
+const file = readdirSync(heldout).sort()[0];
+const tok = loadTokenizer(dir);
+const prompt = tok.encode(readFileSync(join(heldout, file), 'utf8')).slice(0, PROMPT);
+if (prompt.length !== PROMPT) throw new Error(`held-out file ${file} is shorter than ${PROMPT} tokens`);
+
+const native = await loadCausalLM(dir);
+const ort = await OrtCausalLM.load(dir, { intraOpNumThreads: threads });
+
+env.allowRemoteModels = false;
+env.localModelPath = dirname(dir);
+const tjs = await AutoModelForCausalLM.from_pretrained(`${basename(dir)}/onnx-optimum`, {
+  dtype: 'fp32',
+  session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+});
+
+const ids = (t: number[]) => new TjsTensor('int64', BigInt64Array.from(t, BigInt), [1, t.length]);
+const ones = (n: number) => new TjsTensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+const genOpts = { do_sample: false, eos_token_id: [] as number[] };
+
+// ---- the measured calls
+
+async function hastenPrefill(model: CausalLM): Promise<number[]> {
+  const cache = model.createCache();
+  const t = tensor(Int32Array.from(prompt), [1, prompt.length]);
+  const { logits } = await model.forward({ tokens: t, cache, logitsToKeep: 1 });
+  const next = argmaxRow(await logits.data(), 0, model.config.vocabSize);
+  t.dispose();
+  logits.dispose();
+  cache.dispose();
+  return [next];
+}
+
+async function hastenDecode(model: CausalLM, base: KVCache): Promise<number[]> {
+  const cache = base.fork();
+  const { tokens } = await greedy(model, cache, [prompt[prompt.length - 1]], NEW);
+  cache.dispose();
+  return tokens;
+}
+
+async function tjsPrefill(): Promise<number[]> {
+  const out = (await tjs.generate({
+    input_ids: ids(prompt),
+    attention_mask: ones(prompt.length),
+    max_new_tokens: 1,
+    ...genOpts,
+  })) as TjsTensor;
+  return Array.from(out.data as BigInt64Array, Number).slice(prompt.length);
+}
+
+// transformers.js's cache after the first PROMPT - 1 tokens, reused (copied) by every decode call.
+const tjsBase = (
+  (await tjs.generate({
+    input_ids: ids(prompt.slice(0, -1)),
+    max_new_tokens: 1,
+    return_dict_in_generate: true,
+    ...genOpts,
+  })) as {
+    past_key_values: DynamicCache;
+  }
+).past_key_values;
+
+async function tjsDecode(): Promise<number[]> {
+  const past = new DynamicCache({ ...tjsBase } as unknown as Record<string, TjsTensor>);
+  const out = (await tjs.generate({
+    input_ids: ids(prompt),
+    attention_mask: ones(prompt.length),
+    past_key_values: past,
+    max_new_tokens: NEW,
+    ...genOpts,
+  })) as TjsTensor;
+  return Array.from(out.data as BigInt64Array, Number).slice(prompt.length);
+}
+
+async function prefilled(model: CausalLM): Promise<KVCache> {
+  const cache = model.createCache();
+  const t = tensor(Int32Array.from(prompt.slice(0, -1)), [1, prompt.length - 1]);
+  (await model.forward({ tokens: t, cache, logitsToKeep: 1 })).logits.dispose();
+  t.dispose();
+  return cache;
+}
+const ortBase = await prefilled(ort);
+const nativeBase = await prefilled(native);
+
+const identical = (a: number[], b: number[]) => {
+  const same = a.length === b.length && a.every((x, i) => x === b[i]);
+  let n = 0;
+  while (n < Math.min(a.length, b.length) && a[n] === b[n]) n++;
+  return {
+    metric: 'identical greedy tokens (matching prefix length)',
+    value: n,
+    pass: same,
+    threshold: `= ${b.length}`,
+  };
+};
+
+const prefillWork = { amount: PROMPT, unit: 'tokens' };
+const decodeWork = { amount: NEW, unit: 'tokens' };
+
+const definition = defineBenchmark({
+  package: 'models',
+  // The committed result is the target's; other fixtures get their own file.
+  name: basename(dir) === 'code-target' ? 'causal-lm' : `causal-lm-${basename(dir)}`,
+  description: `${basename(dir)} (${prompt.length}-token prompt, ${NEW} greedy tokens), onnxruntime intraOpNumThreads=${threads}`,
+  warmup,
+  repeats,
+  environment: {
+    backend: 'cpu',
+    versions: { 'onnxruntime-node': '1.30.0', '@huggingface/transformers': '4.3.1' },
+  },
+  cases: [
+    defineCase<number[]>({
+      name: `prefill-${PROMPT}`,
+      baselineLabel: 'transformers.js',
+      methodLabel: 'hasten ORT',
+      baseline: tjsPrefill,
+      method: () => hastenPrefill(ort),
+      quality: identical,
+      work: prefillWork,
+    }),
+    defineCase<number[]>({
+      name: `decode-${NEW}`,
+      baselineLabel: 'transformers.js',
+      methodLabel: 'hasten ORT',
+      baseline: tjsDecode,
+      method: () => hastenDecode(ort, ortBase),
+      quality: identical,
+      work: decodeWork,
+    }),
+    defineCase<number[]>({
+      name: `prefill-${PROMPT}-native`,
+      baselineLabel: 'hasten ORT',
+      methodLabel: 'hasten native cpu',
+      baseline: () => hastenPrefill(ort),
+      method: () => hastenPrefill(native),
+      quality: identical,
+      work: prefillWork,
+    }),
+    defineCase<number[]>({
+      name: `decode-${NEW}-native`,
+      baselineLabel: 'hasten ORT',
+      methodLabel: 'hasten native cpu',
+      baseline: () => hastenDecode(ort, ortBase),
+      method: () => hastenDecode(native, nativeBase),
+      quality: identical,
+      work: decodeWork,
+    }),
+  ],
+});
+
+// Quick runs and models outside fixtures/ are not written.
+const inFixtures = resolve(dir).startsWith(`${FIXTURES}/`);
+const { result } = await runAndWrite(definition, quick || !inFixtures ? { write: false } : {});
+
+// Side by side: tokens/s at the median of each engine.
+const rate = (name: string, side: 'baseline' | 'method') => {
+  const c = result.cases.find((x) => x.name === name)!;
+  return c.work![side === 'baseline' ? 'baselinePerSecond' : 'methodPerSecond'];
+};
+const rows = [
+  [
+    'transformers.js (ORT, Optimum export)',
+    rate(`prefill-${PROMPT}`, 'baseline'),
+    rate(`decode-${NEW}`, 'baseline'),
+  ],
+  ['hasten ORT (our export)', rate(`prefill-${PROMPT}`, 'method'), rate(`decode-${NEW}`, 'method')],
+  [
+    'hasten native (core-tensor cpu)',
+    rate(`prefill-${PROMPT}-native`, 'method'),
+    rate(`decode-${NEW}-native`, 'method'),
+  ],
+];
+console.log(`\n| engine | prefill ${PROMPT} tok/s | decode tok/s |\n|---|---|---|`);
+for (const [name, p, d] of rows)
+  console.log(`| ${name} | ${(p as number).toFixed(0)} | ${(d as number).toFixed(0)} |`);

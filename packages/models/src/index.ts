@@ -1,0 +1,21 @@
+/**
+ * @file @hasten/models: the CausalLM contract, the native Llama family (llama, mistral, qwen2) on
+ * core-tensor, and tokenizers. Node-only loaders: `@hasten/models/node`; ONNX Runtime:
+ * `@hasten/models/ort`.
+ */
+
+export type { CausalLM, CreateCacheOptions, ForwardInput, ForwardOutput, ForwardStep } from './causal-lm';
+export { forwardChunked, prepareStep } from './causal-lm';
+export type { LlamaConfig, ModelType, RopeScaling } from './config';
+export { parseConfig, SUPPORTED_MODEL_TYPES } from './config';
+export type { ModelErrorCode } from './errors';
+export { ModelError } from './errors';
+export { fromSafetensors } from './from-safetensors';
+export type { LlamaModelOptions } from './llama/model';
+export { LlamaModel } from './llama/model';
+export type { LayerWeights, LlamaWeights } from './llama/weights';
+export { checkWeights, expectedWeights } from './llama/weights';
+export { ByteTokenizer } from './tokenizers/byte';
+export { HFTokenizer } from './tokenizers/hf';
+export type { DecodeOptions, EncodeOptions, Tokenizer } from './tokenizers/tokenizer';
+export { tokenizerFromFiles } from './tokenizers/tokenizer';
