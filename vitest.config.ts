@@ -22,7 +22,13 @@ const alias = {
 
 const project = (name: string, dir: string, extra: Record<string, unknown> = {}) => ({
   resolve: { alias },
-  test: { name, root: src(dir), include: ['**/*.test.ts'], exclude: ['**/node_modules/**', '**/dist/**'], ...extra },
+  test: {
+    name,
+    root: src(dir),
+    include: ['**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    ...extra,
+  },
 });
 
 export default defineConfig({
