@@ -1,17 +1,11 @@
-import { cast, scope, type Tensor, tensor } from '@hasten/core-tensor';
+import { cast, rng, scope, type Tensor, tensor } from '@hasten/core-tensor';
 import { describe, expect, it } from 'vitest';
 import { ContiguousKVCache } from './contiguous';
 
-// Seeded uniform values in [-1, 1) (mulberry32), so failures reproduce.
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.fround((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1);
-  };
+// Seeded uniform values in [-1, 1) from the Philox stream, so failures reproduce.
+function uniforms(seed: number) {
+  const r = rng(seed);
+  return () => Math.fround(r.uniform(1)[0] * 2 - 1);
 }
 
 const B = 2;
@@ -49,7 +43,7 @@ function step(cache: ContiguousKVCache, k: Tensor, v: Tensor) {
 
 describe('ContiguousKVCache', () => {
   it('appends chunks and exposes the written positions as views', async () => {
-    const rand = rng(1);
+    const rand = uniforms(1);
     const cache = new ContiguousKVCache(opts);
     const a = randKV(rand, 3);
     const b = randKV(rand, 1);
@@ -74,7 +68,7 @@ describe('ContiguousKVCache', () => {
   });
 
   it('accepts non-contiguous and f16 inputs', async () => {
-    const rand = rng(2);
+    const rand = uniforms(2);
     const cache = new ContiguousKVCache({ ...opts, numLayers: 1 });
     // [B, S, KV, D] permuted to [B, KV, S, D]: the layout a model gets after splitting heads
     const raw = Array.from({ length: B * 2 * KV * D }, rand);
@@ -105,7 +99,7 @@ describe('ContiguousKVCache', () => {
   });
 
   it('truncates, overwrites after truncation, rolls back and forks independently', async () => {
-    const rand = rng(3);
+    const rand = uniforms(3);
     const cache = new ContiguousKVCache(opts);
     const a = randKV(rand, 4);
     const b = randKV(rand, 2);
@@ -136,7 +130,7 @@ describe('ContiguousKVCache', () => {
   });
 
   it('grows from a small capacity and keeps the contents; adopts whole-cache tensors without a copy', async () => {
-    const rand = rng(4);
+    const rand = uniforms(4);
     const cache = new ContiguousKVCache({ ...opts, capacity: 0 });
     expect(cache.memory().allocatedBytes).toBe(0);
     expect(cache.keys(0).shape).toEqual([B, KV, 0, D]);
