@@ -27,6 +27,7 @@ fi
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 # onnxruntime-node must not try to download CUDA binaries (same as .npmrc; survives future npm).
 export ONNXRUNTIME_NODE_INSTALL=skip
+export TURBO_TELEMETRY_DISABLED=1
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
