@@ -106,10 +106,7 @@ describe('f16 and bf16 conversions', () => {
 
   it('round-trips every pattern through tensors: f16/bf16 -> cast f32 -> cast back', async () => {
     const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
-    for (const [dtype, isNaNBits, quiet] of [
-      ['f16', isNaN16, 0x200],
-      ['bf16', isNaNbf, 0x40],
-    ] as const) {
+    for (const dtype of ['f16', 'bf16'] as const) {
       const t = fromStorageArray(all, [256, 256], dtype);
       const back = (await cast(cast(t.transpose(), 'f32'), dtype).raw()) as Uint16Array;
       for (let i = 0; i < 65536; i++) {

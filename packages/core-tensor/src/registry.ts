@@ -5,9 +5,15 @@
 import type { Backend } from './backend';
 import type { Tensor } from './tensor';
 
-/** A kernel gets its inputs (same backend, any strides), the op's attributes, and its backend. */
+/**
+ * A kernel gets its inputs (same backend, any strides), the op's attributes, and its backend.
+ * The default `A` is `any` on purpose: a table of kernels holds functions of different attribute
+ * types, and `unknown` would make them unassignable (parameters are contravariant).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above
 export type KernelFn<A = any> = (inputs: Tensor[], attrs: A, backend: Backend) => Tensor | Tensor[];
 
+// biome-ignore lint/suspicious/noExplicitAny: as KernelFn
 export interface KernelConfig<A = any> {
   op: string;
   backend: string;

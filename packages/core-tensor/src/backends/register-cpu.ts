@@ -5,20 +5,28 @@
  */
 
 import { ARITHMETIC_OPS, COMPARISON_OPS } from '../ops/binary/binary';
+import { binaryFast } from '../ops/binary/fast';
 import { binaryReference } from '../ops/binary/reference';
+import { copyFast } from '../ops/copy/fast';
 import { castReference, copyReference } from '../ops/copy/reference';
 import { cumsumReference } from '../ops/cumsum/reference';
+import { embeddingFast } from '../ops/embedding/fast';
 import { embeddingReference } from '../ops/embedding/reference';
 import { matmulReference } from '../ops/matmul/reference';
 import { matmulWasm } from '../ops/matmul/wasm-kernel';
+import { rmsnormFast } from '../ops/norm/fast';
 import { layernormReference, rmsnormReference } from '../ops/norm/reference';
 import { REDUCE_OPS } from '../ops/reduce/reduce';
 import { reduceReference } from '../ops/reduce/reference';
+import { ropeFast } from '../ops/rope/fast';
 import { ropeReference } from '../ops/rope/reference';
+import { sdpaFast } from '../ops/sdpa/fast';
 import { sdpaReference } from '../ops/sdpa/reference';
 import { concatReference } from '../ops/shape/reference';
+import { softmaxFast } from '../ops/softmax/fast';
 import { softmaxReference } from '../ops/softmax/reference';
 import { topkReference } from '../ops/topk/reference';
+import { siluFast } from '../ops/unary/fast';
 import { unaryReference } from '../ops/unary/reference';
 import { UNARY_OPS } from '../ops/unary/unary';
 import { whereReference } from '../ops/where/reference';
@@ -49,6 +57,19 @@ const REFERENCE: Record<string, KernelFn> = {
 /** Fast CPU kernels that replace a reference kernel on the 'cpu' backend. */
 const CPU_FAST: Record<string, KernelFn> = {
   matmul: matmulWasm,
+  // f32 fast paths for what decoding needs; each falls back to its reference kernel otherwise.
+  sdpa: sdpaFast,
+  rmsnorm: rmsnormFast,
+  rope: ropeFast,
+  silu: siluFast,
+  add: binaryFast,
+  sub: binaryFast,
+  mul: binaryFast,
+  div: binaryFast,
+  embedding: embeddingFast,
+  softmax: softmaxFast,
+  logSoftmax: softmaxFast,
+  copy: copyFast,
 };
 
 let done = false;

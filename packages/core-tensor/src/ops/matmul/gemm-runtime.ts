@@ -138,6 +138,11 @@ export function f32View(rt: GemmRuntime): Float32Array {
  * Below this many flops (2 m k npad) one thread does the whole product: at ~10 GFLOP/s a million
  * flops take ~100 us, while handing chunks out costs the caller one futex wake-up (a few us) and a
  * sleeping worker needs tens of us to join (the caller never waits for it: see thread-pool.ts).
+ *
+ * The number of rows does not enter the decision. A 1-row product over a big weight is bound by
+ * the bandwidth of one core to its cache or memory, and two cores each reading half the weight add
+ * theirs; and because the caller claims chunks itself, a worker that joins late costs at most the
+ * dispatch (a few us), never a wait. Keeping 1-row products on one thread would only slow them.
  */
 export const PARALLEL_MIN_FLOPS = 1 << 20;
 

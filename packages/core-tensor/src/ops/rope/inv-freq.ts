@@ -31,6 +31,8 @@ export type RopeScaling = z.input<typeof RopeScaling>;
 
 export const RopeFrequencyOptions = z.object({ theta: positive, scaling: RopeScaling.optional() });
 export type RopeFrequencyOptions = z.input<typeof RopeFrequencyOptions>;
+// Built once: `.strict()` makes a new schema, too slow to repeat on every rope call of a decode step.
+const StrictFrequencyOptions = RopeFrequencyOptions.strict();
 
 export function checkScaling(op: string, scaling: RopeScaling | undefined): void {
   if (scaling?.type === 'llama3' && !(scaling.highFreqFactor > scaling.lowFreqFactor)) {
@@ -47,7 +49,7 @@ export function ropeInvFreq(dim: number, opts: RopeFrequencyOptions): Float64Arr
   if (!Number.isInteger(dim) || dim <= 0 || dim % 2 !== 0) {
     throw new TensorError(op, `dim must be a positive even integer, got ${dim}`);
   }
-  const { theta, scaling } = parseOptions(op, RopeFrequencyOptions.strict(), opts);
+  const { theta, scaling } = parseOptions(op, StrictFrequencyOptions, opts);
   checkScaling(op, scaling);
   const inv = new Float64Array(dim / 2);
   for (let i = 0; i < inv.length; i++) inv[i] = theta ** ((-2 * i) / dim);

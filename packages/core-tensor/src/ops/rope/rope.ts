@@ -24,6 +24,20 @@ const RopeOptions = z
   .strict();
 export type RopeOptions = z.input<typeof RopeOptions>;
 
+// A decoder calls rope twice per layer per step with the same frequencies: compute them once per
+// (rotaryDim, theta, scaling). Kernels only read attrs.invFreq, so sharing the array is safe.
+const invFreqCache = new Map<string, Float64Array>();
+function cachedInvFreq(rotaryDim: number, theta: number, scaling: RopeScaling | undefined): Float64Array {
+  const key = `${rotaryDim}|${theta}|${JSON.stringify(scaling ?? null)}`;
+  let inv = invFreqCache.get(key);
+  if (!inv) {
+    if (invFreqCache.size >= 64) invFreqCache.clear();
+    inv = ropeInvFreq(rotaryDim, { theta, scaling });
+    invFreqCache.set(key, inv);
+  }
+  return inv;
+}
+
 export interface RopeAttrs {
   /** rotaryDim / 2 inverse frequencies. */
   invFreq: Float64Array;
@@ -58,7 +72,7 @@ export function rope(x: Tensor, positions: Tensor, opts: RopeOptions): Tensor {
       `rotaryDim must be even and at most headDim ${d} (x ${fmtShape(x.shape)}), got ${rotaryDim}`,
     );
   }
-  const invFreq = ropeInvFreq(rotaryDim, { theta: o.theta, scaling: o.scaling });
+  const invFreq = cachedInvFreq(rotaryDim, o.theta, o.scaling);
   return run1(op, [x, positions], {
     invFreq,
     rotaryDim,

@@ -1,0 +1,97 @@
+/**
+ * @file Test helpers for the fast CPU kernels (not exported by the package): the same logical values
+ * on the 'cpu' backend (fast kernels) and the 'reference' backend, in the layouts the models produce
+ * (a heads view of a projection, a prefix slice of a KV-cache buffer) besides test-utils' layouts,
+ * and comparisons of the two results.
+ */
+import { expect } from 'vitest';
+import { fromStorageArray } from '../creation';
+import type { DType } from '../dtype';
+import { getKernel, type KernelFn } from '../index';
+import { sizeOf } from '../shape';
+import type { Tensor } from '../tensor';
+import { expectClose, type Layout, makeTensor, ravel, unravel } from '../test-utils';
+
+/** test-utils' layouts, plus 'heads' and 'cache' for rank-4 [B, H, S, D] tensors. */
+export type FastLayout = Layout | 'heads' | 'cache';
+export const FAST_LAYOUTS: readonly FastLayout[] = ['contiguous', 'permuted', 'strided', 'heads', 'cache'];
+
+/**
+ * A tensor holding `values` (row-major for `shape`) on `device`:
+ * - heads: stored as [B, S, H, D] and permuted to [B, H, S, D], as a projection split into heads;
+ * - cache: the first S positions of a [B, H, S + 5, D] buffer whose other positions hold NaN, as
+ *   ContiguousKVCache.keys() returns them.
+ */
+export function layoutTensor(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  dtype: DType,
+  layout: FastLayout,
+  device: string,
+): Tensor {
+  if (layout !== 'heads' && layout !== 'cache') return makeTensor(values, shape, dtype, layout, device);
+  if (shape.length !== 4) throw new Error(`layout ${layout} needs a rank-4 shape, got [${shape}]`);
+  const [B, H, S, D] = shape;
+  const stored = layout === 'heads' ? [B, S, H, D] : [B, H, S + 5, D];
+  const buf = new Float64Array(sizeOf(stored)).fill(Number.NaN); // never read
+  for (let i = 0; i < values.length; i++) {
+    const [b, h, s, d] = unravel(i, shape);
+    buf[ravel(layout === 'heads' ? [b, s, h, d] : [b, h, s, d], stored)] = values[i];
+  }
+  const base = makeTensor(buf, stored, dtype, 'contiguous', device);
+  const t = layout === 'heads' ? base.permute([0, 2, 1, 3]) : base.slice(2, 0, S);
+  base.dispose();
+  return t;
+}
+
+/** The same values, layout and dtype on 'cpu' and on 'reference'. */
+export function onBoth(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  dtype: DType = 'f32',
+  layout: FastLayout = 'contiguous',
+): { cpu: Tensor; ref: Tensor } {
+  return {
+    cpu: layoutTensor(values, shape, dtype, layout, 'cpu'),
+    ref: layoutTensor(values, shape, dtype, layout, 'reference'),
+  };
+}
+
+/** An i32 or bool tensor from raw values on both backends (contiguous). */
+export function rawOnBoth(values: ArrayLike<number>, shape: readonly number[], dtype: DType) {
+  const raw = dtype === 'bool' ? Uint8Array.from(values) : Int32Array.from(values);
+  return {
+    cpu: fromStorageArray(raw, shape, dtype, 'cpu'),
+    ref: fromStorageArray(raw.slice(), shape, dtype, 'reference'),
+  };
+}
+
+/** The 'cpu' kernel of `op` is `fn` (so the tests below exercise the fast kernel). */
+export function expectCpuKernel(op: string, fn: KernelFn): void {
+  expect(getKernel(op, 'cpu').fn, `cpu kernel of ${op}`).toBe(fn);
+  expect(getKernel(op, 'reference').fn, `reference kernel of ${op}`).not.toBe(fn);
+}
+
+/** Same shape, dtype and values, bit for bit (NaN matches NaN; +0 and -0 differ). */
+export async function expectSame(cpu: Tensor, ref: Tensor, label: string): Promise<void> {
+  expect(cpu.device, label).toBe('cpu');
+  expect(ref.device, label).toBe('reference');
+  expect(cpu.shape, label).toEqual(ref.shape);
+  expect(cpu.dtype, label).toBe(ref.dtype);
+  const [a, b] = await Promise.all([cpu.data(), ref.data()]);
+  const bad = a.findIndex((x, i) => !Object.is(x, b[i]));
+  if (bad >= 0) expect.fail(`${label}: element ${bad} is ${a[bad]} on cpu, ${b[bad]} on reference`);
+}
+
+/** Same shape and dtype, values within |cpu - ref| <= atol + rtol·|ref|. */
+export async function expectNear(
+  cpu: Tensor,
+  ref: Tensor,
+  rtol: number,
+  atol: number,
+  label: string,
+): Promise<void> {
+  expect(cpu.shape, label).toEqual(ref.shape);
+  expect(cpu.dtype, label).toBe(ref.dtype);
+  expectClose(await cpu.data(), await ref.data(), rtol, atol, label);
+}

@@ -1,0 +1,363 @@
+/**
+ * @file Fast f32 attention for the 'cpu' backend (arXiv:1706.03762; GQA arXiv:2305.13245). It reads
+ * q, k, v and the mask straight from storage with their own strides, so the KV cache's views (a
+ * prefix slice of a [B, Hkv, capacity, D] buffer) need no copy, and it visits only the keys a row
+ * may see (0..T-S+i when causal). The query rows that share a KV head (GQA heads, then positions)
+ * go in pairs, so each key and value element loaded serves two rows.
+ *
+ * Per query row: scores q·k · scale into a float64 row buffer (each dot product summed in the
+ * reference's order), their maximum, then one pass of exp(score - max) that sums the weights, and a
+ * pass that accumulates weight · v in float64; the output is the accumulator over the sum, rounded
+ * once to f32. This is the reference's max-shifted (stable, two-pass) softmax with the division moved
+ * after the weighted sum, so the two agree to float64 rounding before the final f32 rounding. Rows
+ * whose scores hold a NaN or +Inf, or only -Inf, are NaN, as in the reference; a row that may attend
+ * to no key throws the reference's error for the same (first) row, checked before any work.
+ * Other dtypes (f16, bf16) go to the reference kernel.
+ */
+import type { Backend } from '../../backend';
+import { cpuStorage } from '../../backends/cpu';
+import { TensorError } from '../../errors';
+import { Tensor } from '../../tensor';
+import { sdpaReference } from './reference';
+import type { SdpaAttrs } from './sdpa';
+
+/** The reference's error for the first (b, h, i) row, in row-major order, that may see no key. */
+function checkRows(inputs: Tensor[], { causal, hasMask }: SdpaAttrs): void {
+  const [q, k] = inputs;
+  const [B, Hq, S] = q.shape;
+  const T = k.shape[2];
+  const fail = (b: number, h: number, i: number) =>
+    new TensorError(
+      'sdpa',
+      `query row (batch ${b}, head ${h}, position ${i}) may attend to no key (causal: ${causal}, mask: ${hasMask}, T=${T}); its attention is undefined`,
+    );
+  if (B * Hq * S === 0) return;
+  if (!hasMask) {
+    // Without a mask every row sees key 0 (causal needs S <= T, so position T - S + i >= 0).
+    if (T === 0) throw fail(0, 0, 0);
+    return;
+  }
+  const mv = inputs[3].expand([B, Hq, S, T]);
+  const M = cpuStorage(mv) as Uint8Array;
+  const [mb, mh, ms, mt] = mv.strides;
+  const mo = mv.offset;
+  mv.dispose();
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < Hq; h++)
+      for (let i = 0; i < S; i++) {
+        const last = causal ? T - S + i : T - 1;
+        const row = mo + b * mb + h * mh + i * ms;
+        let j = 0;
+        while (j <= last && !M[row + j * mt]) j++;
+        if (j > last) throw fail(b, h, i);
+      }
+}
+
+/** acc += p · v for one value row (skipped when p is 0). */
+function addValue(acc: Float64Array, p: number, V: Float32Array, vo: number, vd: number, Dv: number) {
+  if (p === 0) return;
+  for (let d = 0; d < Dv; d++) acc[d] += p * V[vo + d * vd];
+}
+
+/**
+ * score[j] = q·k_j · scale for keys j0 <= j <= last, four keys at a time so each q[d] is loaded once
+ * and four sums run in parallel; each sum adds its D products in the reference's order.
+ */
+function scores(
+  q: Float64Array,
+  K: Float32Array,
+  kBase: number,
+  kt: number,
+  kd: number,
+  D: number,
+  j0: number,
+  last: number,
+  scale: number,
+  score: Float64Array,
+): void {
+  let j = j0;
+  if (kd === 1) {
+    for (; j + 3 <= last; j += 4) {
+      const k0 = kBase + j * kt;
+      const k1 = k0 + kt;
+      const k2 = k1 + kt;
+      const k3 = k2 + kt;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let d = 0; d < D; d++) {
+        const x = q[d];
+        s0 += x * K[k0 + d];
+        s1 += x * K[k1 + d];
+        s2 += x * K[k2 + d];
+        s3 += x * K[k3 + d];
+      }
+      score[j] = s0 * scale;
+      score[j + 1] = s1 * scale;
+      score[j + 2] = s2 * scale;
+      score[j + 3] = s3 * scale;
+    }
+  }
+  for (; j <= last; j++) {
+    const ko = kBase + j * kt;
+    let s = 0;
+    for (let d = 0; d < D; d++) s += q[d] * K[ko + d * kd];
+    score[j] = s * scale;
+  }
+}
+
+/**
+ * Scores of two query rows that share a KV head (GQA heads, or neighbouring positions), keys
+ * 0..last four at a time: each loaded key element serves both rows. Returns the first key not done.
+ */
+function scoresPair(
+  qa: Float64Array,
+  qb: Float64Array,
+  K: Float32Array,
+  kBase: number,
+  kt: number,
+  D: number,
+  last: number,
+  scale: number,
+  sa: Float64Array,
+  sb: Float64Array,
+): number {
+  let j = 0;
+  for (; j + 3 <= last; j += 4) {
+    const k0 = kBase + j * kt;
+    const k1 = k0 + kt;
+    const k2 = k1 + kt;
+    const k3 = k2 + kt;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let b0 = 0;
+    let b1 = 0;
+    let b2 = 0;
+    let b3 = 0;
+    for (let d = 0; d < D; d++) {
+      const x = qa[d];
+      const y = qb[d];
+      const c0 = K[k0 + d];
+      const c1 = K[k1 + d];
+      const c2 = K[k2 + d];
+      const c3 = K[k3 + d];
+      a0 += x * c0;
+      a1 += x * c1;
+      a2 += x * c2;
+      a3 += x * c3;
+      b0 += y * c0;
+      b1 += y * c1;
+      b2 += y * c2;
+      b3 += y * c3;
+    }
+    sa[j] = a0 * scale;
+    sa[j + 1] = a1 * scale;
+    sa[j + 2] = a2 * scale;
+    sa[j + 3] = a3 * scale;
+    sb[j] = b0 * scale;
+    sb[j + 1] = b1 * scale;
+    sb[j + 2] = b2 * scale;
+    sb[j + 3] = b3 * scale;
+  }
+  return j;
+}
+
+/**
+ * Turns score[0..last] into softmax weights exp(score - max) in place (masked keys set to weight 0)
+ * and returns their sum, or NaN when a score is NaN or +Inf or all are -Inf (the row is then NaN, as
+ * in the reference).
+ */
+function weights(score: Float64Array, last: number, M: Uint8Array | null, mRow: number, mt: number): number {
+  let max = -Infinity;
+  let bad = false;
+  for (let j = 0; j <= last; j++) {
+    if (M !== null && !M[mRow + j * mt]) {
+      score[j] = -Infinity; // masked: weight exactly 0
+      continue;
+    }
+    const s = score[j];
+    if (s > max) max = s;
+    else if (!(s <= max)) bad = true;
+  }
+  if (bad || max === Infinity || max === -Infinity) return Number.NaN;
+  let sum = 0;
+  for (let j = 0; j <= last; j++) {
+    const p = Math.exp(score[j] - max);
+    score[j] = p;
+    sum += p;
+  }
+  return sum;
+}
+
+/**
+ * acc += Σ_j w[j] · v_j for keys j0 <= j <= last, four keys at a time (one load and store of the
+ * accumulator per four keys). Keys of weight 0 are skipped as in the reference, so a NaN or Inf
+ * value there cannot leak in: a block holding one goes key by key.
+ */
+function values(
+  w: Float64Array,
+  j0: number,
+  last: number,
+  V: Float32Array,
+  vBase: number,
+  vt: number,
+  vd: number,
+  Dv: number,
+  acc: Float64Array,
+): void {
+  let j = j0;
+  if (vd === 1) {
+    for (; j + 3 <= last; j += 4) {
+      const p0 = w[j];
+      const p1 = w[j + 1];
+      const p2 = w[j + 2];
+      const p3 = w[j + 3];
+      if (p0 === 0 || p1 === 0 || p2 === 0 || p3 === 0) {
+        for (let jj = j; jj < j + 4; jj++) addValue(acc, w[jj], V, vBase + jj * vt, vd, Dv);
+        continue;
+      }
+      const v0 = vBase + j * vt;
+      const v1 = v0 + vt;
+      const v2 = v1 + vt;
+      const v3 = v2 + vt;
+      for (let d = 0; d < Dv; d++) {
+        acc[d] += p0 * V[v0 + d] + p1 * V[v1 + d] + p2 * V[v2 + d] + p3 * V[v3 + d];
+      }
+    }
+  }
+  for (; j <= last; j++) addValue(acc, w[j], V, vBase + j * vt, vd, Dv);
+}
+
+/**
+ * values() for two rows over keys 0..last (unit-stride value rows): each loaded value element serves
+ * both. Stops at the first block where either row has a zero weight and returns the key reached.
+ */
+function valuesPair(
+  wa: Float64Array,
+  wb: Float64Array,
+  last: number,
+  V: Float32Array,
+  vBase: number,
+  vt: number,
+  Dv: number,
+  accA: Float64Array,
+  accB: Float64Array,
+): number {
+  let j = 0;
+  for (; j + 3 <= last; j += 4) {
+    const a0 = wa[j];
+    const a1 = wa[j + 1];
+    const a2 = wa[j + 2];
+    const a3 = wa[j + 3];
+    const b0 = wb[j];
+    const b1 = wb[j + 1];
+    const b2 = wb[j + 2];
+    const b3 = wb[j + 3];
+    if (a0 === 0 || a1 === 0 || a2 === 0 || a3 === 0 || b0 === 0 || b1 === 0 || b2 === 0 || b3 === 0) break;
+    const v0 = vBase + j * vt;
+    const v1 = v0 + vt;
+    const v2 = v1 + vt;
+    const v3 = v2 + vt;
+    for (let d = 0; d < Dv; d++) {
+      const x0 = V[v0 + d];
+      const x1 = V[v1 + d];
+      const x2 = V[v2 + d];
+      const x3 = V[v3 + d];
+      accA[d] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
+      accB[d] += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3;
+    }
+  }
+  return j;
+}
+
+/** O[o + d] = acc[d] / sum (all NaN when sum is NaN). */
+function store(O: Float32Array, o: number, acc: Float64Array, sum: number, Dv: number): void {
+  if (Number.isNaN(sum)) O.fill(Number.NaN, o, o + Dv);
+  else for (let d = 0; d < Dv; d++) O[o + d] = acc[d] / sum;
+}
+
+export function sdpaFast(inputs: Tensor[], attrs: SdpaAttrs, backend: Backend): Tensor {
+  const [q, k, v] = inputs;
+  if (q.dtype !== 'f32') return sdpaReference(inputs, attrs, backend);
+  checkRows(inputs, attrs);
+  const { causal, scale, hasMask } = attrs;
+  const [B, Hq, S, D] = q.shape;
+  const [, Hkv, T] = k.shape;
+  const Dv = v.shape[3];
+  const group = Hq / Hkv;
+  const Q = cpuStorage(q) as Float32Array;
+  const K = cpuStorage(k) as Float32Array;
+  const V = cpuStorage(v) as Float32Array;
+  const [qb, qh, qs, qd] = q.strides;
+  const [kb, kh, kt, kd] = k.strides;
+  const [vb, vh, vt, vd] = v.strides;
+  let M: Uint8Array | null = null;
+  let [mb, mh, ms, mt, mo] = [0, 0, 0, 0, 0];
+  if (hasMask) {
+    const mv = inputs[3].expand([B, Hq, S, T]);
+    M = cpuStorage(mv) as Uint8Array;
+    [mb, mh, ms, mt] = mv.strides;
+    mo = mv.offset;
+    mv.dispose();
+  }
+  const out = Tensor.empty(backend, [B, Hq, S, Dv], 'f32');
+  const O = cpuStorage(out) as Float32Array;
+  const rowA = new Float64Array(D);
+  const rowB = new Float64Array(D);
+  const scoreA = new Float64Array(T);
+  const scoreB = new Float64Array(T);
+  const accA = new Float64Array(Dv);
+  const accB = new Float64Array(Dv);
+  // The rows that read one KV head, (h, i) for its `group` query heads, go in pairs.
+  const rows = group * S;
+  for (let b = 0; b < B; b++) {
+    for (let kvh = 0; kvh < Hkv; kvh++) {
+      const kBase = k.offset + b * kb + kvh * kh;
+      const vBase = v.offset + b * vb + kvh * vh;
+      for (let r = 0; r < rows; r += 2) {
+        const paired = r + 1 < rows;
+        const ha = kvh * group + Math.floor(r / S);
+        const ia = r % S;
+        const hb = kvh * group + Math.floor((r + 1) / S);
+        const ib = (r + 1) % S;
+        const lastA = causal ? T - S + ia : T - 1;
+        const lastB = causal ? T - S + ib : T - 1;
+        const qoA = q.offset + b * qb + ha * qh + ia * qs;
+        for (let d = 0; d < D; d++) rowA[d] = Q[qoA + d * qd];
+        let j0 = 0;
+        if (paired) {
+          const qoB = q.offset + b * qb + hb * qh + ib * qs;
+          for (let d = 0; d < D; d++) rowB[d] = Q[qoB + d * qd];
+          if (kd === 1)
+            j0 = scoresPair(rowA, rowB, K, kBase, kt, D, Math.min(lastA, lastB), scale, scoreA, scoreB);
+          scores(rowB, K, kBase, kt, kd, D, j0, lastB, scale, scoreB);
+        }
+        scores(rowA, K, kBase, kt, kd, D, j0, lastA, scale, scoreA);
+        const oA = ((b * Hq + ha) * S + ia) * Dv;
+        const sumA = weights(scoreA, lastA, M, mo + b * mb + ha * mh + ia * ms, mt);
+        accA.fill(0);
+        if (!paired) {
+          if (!Number.isNaN(sumA)) values(scoreA, 0, lastA, V, vBase, vt, vd, Dv, accA);
+          store(O, oA, accA, sumA, Dv);
+          continue;
+        }
+        const oB = ((b * Hq + hb) * S + ib) * Dv;
+        const sumB = weights(scoreB, lastB, M, mo + b * mb + hb * mh + ib * ms, mt);
+        accB.fill(0);
+        // A NaN row skips the work (its output is NaN whatever it accumulates).
+        const both = vd === 1 && !Number.isNaN(sumA) && !Number.isNaN(sumB);
+        const j1 = both
+          ? valuesPair(scoreA, scoreB, Math.min(lastA, lastB), V, vBase, vt, Dv, accA, accB)
+          : 0;
+        if (!Number.isNaN(sumA)) values(scoreA, j1, lastA, V, vBase, vt, vd, Dv, accA);
+        if (!Number.isNaN(sumB)) values(scoreB, j1, lastB, V, vBase, vt, vd, Dv, accB);
+        store(O, oA, accA, sumA, Dv);
+        store(O, oB, accB, sumB, Dv);
+      }
+    }
+  }
+  return out;
+}
