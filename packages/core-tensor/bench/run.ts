@@ -14,6 +14,13 @@
  *    their many pools do not fight each other.)
  * 3. Quality beside the speed: max |y - y_ref| / max |y_ref| against the f64-accumulating reference
  *    kernel, for ours and for ORT.
+ * 4. Why the hot 8-row / 1-row ratio is what it is (one core, the bare kernel without linear()'s
+ *    packing and copying): the 1-row rate over a cache-resident weight (set by cache bandwidth), the
+ *    8-row rate, the kernel's arithmetic peak (8 rows with B in L1) and the instruction set's
+ *    bound, 12 flops per cycle for 128-bit mul + add (a Golden Cove-class core issues at most 3
+ *    vector FP uops a cycle, each 4 lanes; relaxed FMA: 2 a cycle, 16 flops), at the clock
+ *    estimated from a chain of dependent imul + xor (4 cycles each).
+ *    8 rows need 8x the arithmetic of one, so ratio >= 8 * rate(1 row) / bound.
  *
  * Timing: every contestant is warmed up, then measured in interleaved rounds (ours, ORT, ours, ...)
  * of calls lasting ~25 ms each (on 2 threads: 120 ms apart, as ORT's thread pool spins that long
@@ -21,7 +28,7 @@
  * and the fastest (less disturbed by other processes on a shared machine). Thread counts are not
  * interleaved (switching ours re-packs the weights), but ours and ORT at the same thread count are.
  *
- * Usage: npm run bench -w @hasten/core-tensor [-- --rounds 11 --quick --relaxed]
+ * Usage: npm run bench -w @hasten/core-tensor [-- --rounds 11 --quick --relaxed --bound-only]
  * Writes bench-results/core-tensor/matmul.json (matmul-relaxed.json with --relaxed; schema in the
  * package README) and prints Markdown tables.
  */
@@ -34,6 +41,7 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { cpuMatmulInfo, linear, type Tensor, tensor } from '../src/index';
 import { enableCpuThreads } from '../src/node';
+import { f32View, getGemmRuntime, KC } from '../src/ops/matmul/gemm-runtime';
 import { ortMatmul, ortVersion } from './onnx-matmul';
 
 const { values: args } = parseArgs({
@@ -41,6 +49,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '11' },
     quick: { type: 'boolean', default: false },
     relaxed: { type: 'boolean', default: false },
+    'bound-only': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -167,6 +176,20 @@ interface RowsRow {
   target: number;
 }
 
+interface BoundRow {
+  kind: 'kernelBound';
+  /** Estimated core clock (dependent imul + xor chain, 4 cycles per step). */
+  clockGHz: number;
+  /** Bare kernel, 8 x 256 x 64 (B in L1): the arithmetic peak the kernel reaches. */
+  peakGflops: number;
+  /** Flops per cycle x clock: plain SIMD 12 (128-bit mul + add, at most 3 vector FP uops a cycle),
+   * relaxed 16 (128-bit FMA on 2 ports). */
+  isaBoundGflops: number;
+  /** Per weight [N, K], hot: bare kernel GFLOP/s at 1 and 8 rows, their time ratio, and the floor
+   * 8 * gflops1 / isaBoundGflops that no plain-SIMD kernel can go under on this core. */
+  weights: { weight: [number, number]; gflops1: number; gflops8: number; ratio: number; floor: number }[];
+}
+
 const gflops = (m: number, k: number, n: number, ms: number) => (2 * m * k * n) / ms / 1e6;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -260,6 +283,73 @@ async function rowsScaling(threads: number): Promise<RowsRow[]> {
   return out;
 }
 
+/** Best-of-rounds ms per call of f (already warm). */
+function bestMs(f: () => void, reps: number): number {
+  for (let i = 0; i < reps; i++) f();
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) f();
+    best = Math.min(best, (performance.now() - t0) / reps);
+  }
+  return best;
+}
+
+/** imul + xor steps chained through a local (a closure variable would add a load and a store). */
+function imulChain(steps: number): number {
+  let x = 1;
+  for (let i = 0; i < steps; i++) x = Math.imul(x, 7) ^ i;
+  return x;
+}
+
+function clockGHz(): number {
+  const steps = 5e6;
+  let sink = 0;
+  const ms = bestMs(() => {
+    sink ^= imulChain(steps);
+  }, 1);
+  if (sink === 0.5) log(''); // keep the result alive
+  return (4 * steps) / ms / 1e6;
+}
+
+/** Section 4: the bare single-threaded kernel on hot weights, beside the instruction set's bound. */
+function kernelBound(): BoundRow {
+  const rt = getGemmRuntime();
+  const call = (m: number, k: number, n: number, b: number, a: number, c: number) => () =>
+    rt.gemm(a, b, c, m, k, n, KC, 0, n >> 3, 0);
+  const maxK = 1024;
+  const maxN = 4096;
+  const a = rt.heap.alloc(8 * maxK * 4);
+  const c = rt.heap.alloc(8 * maxN * 4);
+  const b = rt.heap.alloc(maxK * maxN * 4);
+  const mem = f32View(rt);
+  mem.set(uniforms(9, 8 * maxK), a >> 2);
+  mem.set(uniforms(10, maxK * maxN), b >> 2);
+  const clock = clockGHz();
+  const peakMs = bestMs(call(8, 256, 64, b, a, c), 2000);
+  const row: BoundRow = {
+    kind: 'kernelBound',
+    clockGHz: clock,
+    peakGflops: gflops(8, 256, 64, peakMs),
+    isaBoundGflops: (rt.variant.startsWith('relaxed') ? 16 : 12) * clock,
+    weights: [],
+  };
+  for (const [n, k] of WEIGHTS) {
+    const ms1 = bestMs(call(1, k, n, b, a, c), Math.ceil(40 / (n / 1024)));
+    const ms8 = bestMs(call(8, k, n, b, a, c), Math.ceil(10 / (n / 1024)));
+    const g1 = gflops(1, k, n, ms1);
+    row.weights.push({
+      weight: [n, k],
+      gflops1: g1,
+      gflops8: gflops(8, k, n, ms8),
+      ratio: ms8 / ms1,
+      floor: (8 * g1) / row.isaBoundGflops,
+    });
+  }
+  for (const p of [a, b, c]) rt.heap.release(p);
+  return row;
+}
+
 function gitCommit(): string | undefined {
   try {
     return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
@@ -272,9 +362,10 @@ function gitCommit(): string | undefined {
 
 const f = (x: number, d = 2) => x.toFixed(d);
 
-function markdown(rows: (ThroughputRow | RowsRow)[]): string {
+function markdown(rows: (ThroughputRow | RowsRow | BoundRow)[]): string {
   const t = rows.filter((r): r is ThroughputRow => r.kind === 'throughput');
   const s = rows.filter((r): r is RowsRow => r.kind === 'rows8vs1');
+  const b = rows.filter((r): r is BoundRow => r.kind === 'kernelBound');
   const lines = [
     '| M x K x N | threads | ours ms | ours GFLOP/s | ORT ms | ORT GFLOP/s | ours / ORT | (best rounds) | rel. err ours | rel. err ORT |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -289,15 +380,24 @@ function markdown(rows: (ThroughputRow | RowsRow)[]): string {
       (r) =>
         `| ${r.weight[0]}x${r.weight[1]} | ${r.threads} | ${r.mode} | ${f(r.ours.ms1, 3)} | ${f(r.ours.ms8, 3)} | **${f(r.ours.ratio)}** | ${f(r.ours.bestRatio)} | ${f(r.ort.ratio)} | < ${r.target} |`,
     ),
+    '',
+    '| bare kernel, 1 core, hot weight [N, K] | 1 row GFLOP/s | 8 rows GFLOP/s | 8/1 | kernel peak | ISA bound (clock) | floor 8 x 1-row / bound |',
+    '|---|---|---|---|---|---|---|',
+    ...b.flatMap((r) =>
+      r.weights.map(
+        (w) =>
+          `| ${w.weight[0]}x${w.weight[1]} | ${f(w.gflops1, 1)} | ${f(w.gflops8, 1)} | ${f(w.ratio)} | ${f(r.peakGflops, 1)} | ${f(r.isaBoundGflops, 1)} (${f(r.clockGHz)} GHz) | **${f(w.floor)}** |`,
+      ),
+    ),
   ];
   return lines.join('\n');
 }
 
 async function main() {
   const load0 = os.loadavg();
-  const rows: (ThroughputRow | RowsRow)[] = [];
+  const rows: (ThroughputRow | RowsRow | BoundRow)[] = [];
   const variants: string[] = [];
-  for (const threads of THREADS) {
+  for (const threads of args['bound-only'] ? [] : THREADS) {
     await enableCpuThreads(threads);
     variants.push(cpuMatmulInfo().variant);
     log(`threads ${threads} (${cpuMatmulInfo().variant})`);
@@ -305,6 +405,11 @@ async function main() {
     rows.push(...t, ...(await rowsScaling(threads)));
   }
   await enableCpuThreads(1);
+  rows.push(kernelBound());
+  if (args['bound-only']) {
+    console.log(markdown(rows)); // a quick look: nothing written
+    return;
+  }
   const record = {
     name: 'core-tensor/matmul',
     commit: gitCommit(),
