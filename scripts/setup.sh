@@ -3,6 +3,8 @@
 # (Chromium for SwiftShader's Vulkan driver and browser tests, libvulkan1), then npm packages.
 # Source it (`. scripts/setup.sh`) to also get the WebGPU-in-Node environment exported.
 set -euo pipefail
+# Always from the repository root: `npm ci` in a workspace folder would prune the shared install.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -1,7 +1,8 @@
-import { createRng, defineBenchmark, defineCase, passAtK } from '../src/index.js';
+import { coverageCurve, createRng, defineBenchmark, defineCase, passAtK } from '../src/index.js';
 
 // pass@k: the numerically stable product form against the textbook ratio of binomials in exact BigInt
 // arithmetic, over every k for a batch of problems with n = 200 samples. Quality: max absolute error.
+// The report also plots the batch's coverage curve (mean pass@k against the sample budget k).
 
 const n = 200;
 const rng = createRng(7);
@@ -39,6 +40,21 @@ export default defineBenchmark({
   description: `Unbiased pass@k for 16 problems x every k in 1..${n} (n = ${n}): stable product vs exact BigInt binomials.`,
   warmup: 1,
   repeats: 10,
+  series: () => [
+    {
+      kind: 'accuracy-vs-budget',
+      name: 'coverage',
+      title: `Coverage of the ${problems.length} problems against the sample budget`,
+      xLabel: 'samples k',
+      yLabel: 'coverage (mean pass@k)',
+      lines: [
+        {
+          label: `unbiased pass@k, n = ${n}`,
+          points: coverageCurve(problems.map((c) => ({ n, c }))).map((p) => ({ x: p.k, y: p.coverage })),
+        },
+      ],
+    },
+  ],
   cases: [
     defineCase({
       name: `n=${n}, all k`,

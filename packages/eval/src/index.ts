@@ -15,8 +15,10 @@ export {
   type Comparison,
   compareResults,
   formatComparison,
+  type MethodTimeChange,
+  sameMachine,
 } from './harness/compareResults.js';
-export { detectEnvironment, type EnvironmentInput } from './harness/environment.js';
+export { detectEnvironment, type EnvironmentInput, environmentInputSchema } from './harness/environment.js';
 export { formatResultTable } from './harness/formatResultTable.js';
 export { type BenchProgress, type RunOptions, runBenchmark } from './harness/runBenchmark.js';
 export {
@@ -33,10 +35,14 @@ export {
 } from './harness/schema.js';
 export { type FeatureMatrix, type FeatureStatistics, featureStatistics } from './linalg/covariance.js';
 // Linear algebra used by the metrics (float64, row-major)
-export { jacobiEigen, type SymmetricEigen } from './linalg/jacobiEigen.js';
-export { type NewtonSchulzResult, newtonSchulzSqrt } from './linalg/newtonSchulzSqrt.js';
+export { type JacobiOptions, jacobiEigen, type SymmetricEigen } from './linalg/jacobiEigen.js';
+export {
+  type NewtonSchulzOptions,
+  type NewtonSchulzResult,
+  newtonSchulzSqrt,
+} from './linalg/newtonSchulzSqrt.js';
 export { type SymmetricEigenMethod, sqrtPsd, symmetricEigen } from './linalg/sqrtPsd.js';
-export { tridiagonalQlEigen } from './linalg/tridiagonalQlEigen.js';
+export { type TridiagonalQrOptions, tridiagonalQrEigen } from './linalg/tridiagonalQrEigen.js';
 export { acceptanceRate } from './metrics/acceptanceRate.js';
 export {
   type AccuracyAgainstBudgetOptions,

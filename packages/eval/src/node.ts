@@ -4,7 +4,7 @@
 export { type CliIo, runCli } from './node/cliProgram.js';
 export { type CollectEnvironmentOptions, collectEnvironment } from './node/collectEnvironment.js';
 export { gitCommit, gitDirty, gitShow } from './node/git.js';
-export { loadHeldoutFiles } from './node/loadHeldoutFiles.js';
+export { type LoadHeldoutOptions, loadHeldoutFiles } from './node/loadHeldoutFiles.js';
 export { createProgressBar, type ProgressBar } from './node/progressBar.js';
 export { findRepoRoot } from './node/repoRoot.js';
 export {
@@ -13,6 +13,7 @@ export {
   readCommittedResult,
   readResultsDir,
   resultPath,
+  type SkippedFile,
   writeBenchResult,
 } from './node/resultFiles.js';
 export { type RunAndWriteOptions, runAndWrite } from './node/runAndWrite.js';

@@ -42,4 +42,34 @@ describe('compareResults', () => {
     expect(cmp.regressions).toBe(0);
     expect(() => compareResults(cmp as never, cmp as never, { minBand: 2 })).toThrow(/options\.minBand/);
   });
+
+  it('same machine: a method that got slower with its baseline is a regression the speed-up hides', async () => {
+    const before = await syntheticResult({ baselineMs: 4, seed: 1 });
+    const after = await syntheticResult({ baselineMs: 6, seed: 2 }); // both sides 1.5x slower
+    const cmp = compareResults(before, after);
+    expect(cmp.sameMachine).toBe(true);
+    expect(cmp.regressions).toBe(2);
+    const sum = cmp.cases[0]!;
+    expect(Math.abs(sum.change!)).toBeLessThan(sum.band!); // the speed-up alone is unchanged
+    expect(sum.methodTime!.ratio).toBeCloseTo(4 / 6, 1);
+    expect(sum.methodTime!.high).toBeLessThan(1);
+    expect(formatComparison(cmp)).toMatch(
+      /REGRESSION +sum: closed form time \d\.\d+ ms → 3\.\d+ ms \(\+\d+\.\d%, 95% CI of the time ratio/,
+    );
+    // The reverse is an improvement; on another machine absolute times are not compared at all.
+    expect(compareResults(after, before).cases.map((c) => c.status)).toEqual(['improvement', 'improvement']);
+    const elsewhere = { ...after, environment: { ...after.environment, cpu: 'Other CPU' } };
+    const cross = compareResults(before, elsewhere);
+    expect(cross.sameMachine).toBe(false);
+    expect(cross.regressions).toBe(0);
+    expect(cross.cases[0]!.methodTime).toBeNull();
+    expect(formatComparison(cross)).toContain('different machines: speed-ups only');
+  });
+
+  it('validates both results', async () => {
+    const ok = await syntheticResult();
+    expect(() => compareResults({ ...ok, cases: 'none' } as never, ok)).toThrow(
+      /compareResults: baseline: not a valid hasten\.bench\/1 result: cases/,
+    );
+  });
 });

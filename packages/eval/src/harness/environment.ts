@@ -1,20 +1,29 @@
+import { z } from 'zod';
+import { parseOptions } from '../util/check.js';
 import type { Environment } from './schema.js';
 
 // What can be learned about the runtime without importing Node modules (this file is isomorphic).
 // The Node helper `collectEnvironment` (node.ts) adds the CPU model, memory and git commit.
 
-export interface EnvironmentInput {
-  backend?: string;
-  adapter?: string;
-  versions?: Record<string, string>;
-}
+export const environmentInputSchema = z
+  .object({
+    /** Compute backend, e.g. "cpu", "webgpu", "cuda". */
+    backend: z.string().min(1).optional(),
+    /** Adapter / device, e.g. a GPU name. */
+    adapter: z.string().min(1).optional(),
+    /** Versions of what the benchmark ran on, e.g. { 'onnxruntime-node': '1.30.0' }. */
+    versions: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+export type EnvironmentInput = z.input<typeof environmentInputSchema>;
 
 interface MaybeGlobals {
   process?: { version?: string; versions?: { node?: string }; platform?: string; arch?: string };
   navigator?: { userAgent?: string; hardwareConcurrency?: number };
 }
 
-export function detectEnvironment(input: EnvironmentInput = {}): Environment {
+export function detectEnvironment(options: EnvironmentInput = {}): Environment {
+  const input = parseOptions(environmentInputSchema, options, 'detectEnvironment');
   const g = globalThis as MaybeGlobals;
   const isNode = typeof g.process?.versions?.node === 'string';
   return {

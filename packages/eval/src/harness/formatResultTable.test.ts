@@ -25,5 +25,7 @@ describe('formatResultTable', () => {
     expect(formatMs(1534)).toBe('1.53 s');
     expect(formatMs(2.5)).toBe('2.5 ms');
     expect(formatRate(25300, 'tok')).toBe('25.3 ktok/s');
+    expect(formatRate(8150, 'tokens')).toBe('8.15 ktokens/s');
+    expect(formatRate(999, 'tokens')).toBe('999 tokens/s');
   });
 });

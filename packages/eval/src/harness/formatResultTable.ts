@@ -1,5 +1,6 @@
+import { describe, fail } from '../util/check.js';
 import { formatMs, formatRate, sig } from './formatTime.js';
-import type { BenchResult, CaseResult } from './schema.js';
+import { type BenchResult, type CaseResult, parseBenchResult } from './schema.js';
 
 // Speed and quality side by side, as plain text for the console or as a Markdown table for reports.
 
@@ -37,6 +38,9 @@ function quality(c: CaseResult): string {
 }
 
 export function formatResultTable(result: BenchResult, format: 'text' | 'markdown' = 'text'): string {
+  if (format !== 'text' && format !== 'markdown')
+    fail('formatResultTable', 'format', `must be 'text' or 'markdown' (got ${describe(format)})`);
+  parseBenchResult(result, 'formatResultTable: result');
   const rows = resultRows(result);
   const header = resultColumns(result);
   if (format === 'markdown') {

@@ -21,6 +21,6 @@ export function formatRate(perSecond: number, unit: string): string {
   const abs = Math.abs(perSecond);
   if (abs >= 1e9) return `${sig(perSecond / 1e9)} G${unit}/s`;
   if (abs >= 1e6) return `${sig(perSecond / 1e6)} M${unit}/s`;
-  if (abs >= 1e4) return `${sig(perSecond / 1e3)} k${unit}/s`;
+  if (abs >= 1e3) return `${sig(perSecond / 1e3)} k${unit}/s`;
   return `${sig(perSecond)} ${unit}/s`;
 }

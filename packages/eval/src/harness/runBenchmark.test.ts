@@ -147,6 +147,43 @@ describe('runBenchmark with a fake clock (exact timings, no wall-clock assertion
         ],
       }),
     ).rejects.toThrow(/case names must be unique/);
+    // Typos and unknown fields are errors, not silently ignored settings.
+    await expect(
+      runBenchmark({
+        package: 'p',
+        name: 'x',
+        repeat: 3,
+        cases: [{ name: 'a', baseline: fn, method: fn }],
+      } as never),
+    ).rejects.toThrow(/runBenchmark: invalid options: Unrecognized key.*"repeat"/);
+    await expect(
+      runBenchmark({
+        package: 'p',
+        name: 'x',
+        cases: [{ name: 'a', baseline: fn, method: fn, qualty: fn }],
+      } as never),
+    ).rejects.toThrow(/options\.cases\.0: Unrecognized key.*"qualty"/);
+    await expect(
+      runBenchmark({
+        package: 'p',
+        name: 'x',
+        cases: [{ name: 'a', baseline: fn, method: 'fast' as never }],
+      }),
+    ).rejects.toThrow(/options\.cases\.0\.method: must be a function/);
+    await expect(
+      runBenchmark({
+        package: 'p',
+        name: 'x',
+        environment: { backend: 3 as never },
+        cases: [{ name: 'a', baseline: fn, method: fn }],
+      }),
+    ).rejects.toThrow(/options\.environment\.backend/);
+    await expect(
+      runBenchmark(
+        { package: 'p', name: 'x', cases: [{ name: 'a', baseline: fn, method: fn }] },
+        { repeats: 0 },
+      ),
+    ).rejects.toThrow(/runBenchmark \(run options\): invalid options\.repeats/);
     const clock = fakeClock();
     await expect(
       runBenchmark(

@@ -3,12 +3,13 @@ import { speedup } from '../metrics/speedup.js';
 import { summarize } from '../metrics/summarize.js';
 import { fail, parseOptions } from '../util/check.js';
 import type { BenchmarkCase, BenchmarkDefinition } from './benchmark.js';
-import { detectEnvironment } from './environment.js';
+import { detectEnvironment, environmentInputSchema } from './environment.js';
 import {
   BENCH_SCHEMA_VERSION,
   type BenchResult,
   type CaseResult,
   type Environment,
+  environmentSchema,
   parseBenchResult,
   qualityCheckSchema,
   seriesSchema,
@@ -21,33 +22,60 @@ import {
 // outputs of the last round. Isomorphic: timing is `performance.now()`; writing files is in node.ts.
 
 const slug = /^[a-z0-9][a-z0-9._-]*$/;
-const definitionSchema = z.object({
-  package: z.string().regex(slug, 'must be a lower-case slug like "decoding"'),
-  name: z.string().regex(slug, 'must be a lower-case slug like "speculative"'),
-  description: z.string().optional(),
-  cases: z
-    .array(
-      z.object({
-        name: z.string().min(1),
-        baseline: z.custom<() => unknown>((v) => typeof v === 'function', { message: 'must be a function' }),
-        method: z.custom<() => unknown>((v) => typeof v === 'function', { message: 'must be a function' }),
-        batch: z.number().int().min(1).optional(),
-        warmup: z.number().int().min(0).optional(),
-        repeats: z.number().int().min(1).optional(),
-        work: z.object({ amount: z.number().positive(), unit: z.string().min(1) }).optional(),
+const fn = (what: string) =>
+  z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: `must be ${what}` });
+const caseSchema = z
+  .object({
+    name: z.string().min(1),
+    baselineLabel: z.string().min(1).optional(),
+    methodLabel: z.string().min(1).optional(),
+    baseline: fn('a function'),
+    method: fn('a function'),
+    quality: fn('a function (baselineOut, methodOut) => { metric, value, pass }').optional(),
+    work: z
+      .object({ amount: z.number().positive(), unit: z.string().min(1) })
+      .strict()
+      .optional(),
+    batch: z.number().int().min(1).optional(),
+    warmup: z.number().int().min(0).optional(),
+    repeats: z.number().int().min(1).optional(),
+    setup: fn('a function').optional(),
+    teardown: fn('a function').optional(),
+  })
+  .strict();
+const definitionSchema = z
+  .object({
+    package: z.string().regex(slug, 'must be a lower-case slug like "decoding"'),
+    name: z.string().regex(slug, 'must be a lower-case slug like "speculative"'),
+    description: z.string().optional(),
+    cases: z
+      .array(caseSchema)
+      .min(1, 'must hold at least one case')
+      .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, {
+        message: 'case names must be unique',
       }),
-    )
-    .min(1, 'must hold at least one case')
-    .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, {
-      message: 'case names must be unique',
-    }),
-  warmup: z.number().int().min(0).default(2),
-  repeats: z.number().int().min(1).default(10),
-  interleave: z.enum(['ab', 'abba']).default('abba'),
-  confidence: z.number().gt(0).lt(1).default(0.95),
-  resamples: z.number().int().min(100).default(2000),
-  seed: z.number().int().default(0),
-});
+    warmup: z.number().int().min(0).default(2),
+    repeats: z.number().int().min(1).default(10),
+    interleave: z.enum(['ab', 'abba']).default('abba'),
+    confidence: z.number().gt(0).lt(1).default(0.95),
+    resamples: z.number().int().min(100).default(2000),
+    seed: z.number().int().default(0),
+    // Checked in full (against seriesSchema) once resolved, after the cases ran.
+    series: z.union([z.array(z.unknown()), fn('an array of series or a function returning one')]).optional(),
+    environment: environmentInputSchema.optional(),
+  })
+  .strict();
+
+const runOptionsSchema = z
+  .object({
+    environment: environmentSchema.optional(),
+    onProgress: fn('a function (progress) => void').optional(),
+    clock: fn('a function returning milliseconds').optional(),
+    warmup: z.number().int().min(0).optional(),
+    repeats: z.number().int().min(1).optional(),
+    createdAt: z.date().optional(),
+  })
+  .strict();
 
 export interface BenchProgress {
   bench: string;
@@ -78,6 +106,7 @@ export async function runBenchmark(
   options: RunOptions = {},
 ): Promise<BenchResult> {
   const def = parseOptions(definitionSchema, definition, 'runBenchmark');
+  parseOptions(runOptionsSchema, options, 'runBenchmark (run options)');
   const clock = options.clock ?? (() => performance.now());
   const warmupDefault = options.warmup ?? def.warmup;
   const repeatsDefault = options.repeats ?? def.repeats;

@@ -1,4 +1,5 @@
-import { fail } from '../util/check.js';
+import { z } from 'zod';
+import { fail, parseOptions } from '../util/check.js';
 import { symmetrize } from './matrix.js';
 
 // Symmetric eigendecomposition by the cyclic Jacobi method (Jacobi 1846; Golub & Van Loan, "Matrix
@@ -16,15 +17,20 @@ export interface SymmetricEigen {
   sweeps: number;
 }
 
-export function jacobiEigen(
-  matrix: Float64Array,
-  n: number,
-  options: { tolerance?: number; maxSweeps?: number } = {},
-): SymmetricEigen {
-  if (matrix.length !== n * n)
-    fail('jacobiEigen', 'matrix', `must have n*n = ${n * n} entries (got ${matrix.length})`);
-  const tol = options.tolerance ?? 1e-15;
-  const maxSweeps = options.maxSweeps ?? 60;
+const jacobiOptions = z
+  .object({
+    /** Stop when the off-diagonal Frobenius norm is below tolerance times the matrix's. */
+    tolerance: z.number().positive().default(1e-15),
+    maxSweeps: z.number().int().min(1).default(60),
+  })
+  .strict();
+export type JacobiOptions = z.input<typeof jacobiOptions>;
+
+export function jacobiEigen(matrix: Float64Array, n: number, options: JacobiOptions = {}): SymmetricEigen {
+  const { tolerance: tol, maxSweeps } = parseOptions(jacobiOptions, options, 'jacobiEigen');
+  if (!Number.isInteger(n) || n < 1) fail('jacobiEigen', 'n', `must be an integer >= 1 (got ${n})`);
+  if (matrix?.length !== n * n)
+    fail('jacobiEigen', 'matrix', `must have n*n = ${n * n} entries (got ${matrix?.length})`);
   const a = symmetrize(Float64Array.from(matrix), n);
   const v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;

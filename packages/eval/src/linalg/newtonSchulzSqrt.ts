@@ -1,4 +1,5 @@
-import { fail } from '../util/check.js';
+import { z } from 'zod';
+import { fail, parseOptions } from '../util/check.js';
 import { frobeniusNorm, identity, matmul } from './matrix.js';
 
 // Matrix square root by the coupled Newton–Schulz iteration (Higham, "Functions of Matrices", 2008,
@@ -9,7 +10,7 @@ import { frobeniusNorm, identity, matmul } from './matrix.js';
 // spectrum (such as a product of two positive-definite covariances). It cannot converge when A is
 // singular (Z blows up on the null space), so a non-converged run throws instead of returning a guess.
 
-const EIGEN_HINT = "use an eigendecomposition: frechetDistance method 'jacobi' or 'tridiagonal-ql'";
+const EIGEN_HINT = "use an eigendecomposition: frechetDistance method 'jacobi' or 'tridiagonal-qr'";
 
 export interface NewtonSchulzResult {
   sqrt: Float64Array;
@@ -18,17 +19,30 @@ export interface NewtonSchulzResult {
   residual: number;
 }
 
+const nsOptions = z
+  .object({
+    /** Stop when ||Z Y - I||_F / sqrt(n) falls below this. */
+    tolerance: z.number().positive().default(1e-10),
+    maxIterations: z.number().int().min(1).default(100),
+    /** Run exactly this many iterations and return whatever they give (for convergence plots). */
+    iterations: z.number().int().min(0).optional(),
+  })
+  .strict();
+export type NewtonSchulzOptions = z.input<typeof nsOptions>;
+
 export function newtonSchulzSqrt(
   matrix: Float64Array,
   n: number,
-  options: { tolerance?: number; maxIterations?: number; iterations?: number } = {},
+  options: NewtonSchulzOptions = {},
 ): NewtonSchulzResult {
   const where = 'newtonSchulzSqrt';
-  if (matrix.length !== n * n)
-    fail(where, 'matrix', `must have n*n = ${n * n} entries (got ${matrix.length})`);
-  const tol = options.tolerance ?? 1e-10;
-  const fixed = options.iterations;
-  const maxIt = fixed ?? options.maxIterations ?? 100;
+  const opts = parseOptions(nsOptions, options, where);
+  if (!Number.isInteger(n) || n < 1) fail(where, 'n', `must be an integer >= 1 (got ${n})`);
+  if (matrix?.length !== n * n)
+    fail(where, 'matrix', `must have n*n = ${n * n} entries (got ${matrix?.length})`);
+  const tol = opts.tolerance;
+  const fixed = opts.iterations;
+  const maxIt = fixed ?? opts.maxIterations;
   const norm = frobeniusNorm(matrix);
   if (norm === 0) return { sqrt: new Float64Array(n * n), iterations: 0, residual: 0 };
   let y: Float64Array = Float64Array.from(matrix, (v) => v / norm);

@@ -1,7 +1,7 @@
 import { jacobiEigen, type SymmetricEigen } from './jacobiEigen.js';
-import { tridiagonalQlEigen } from './tridiagonalQlEigen.js';
+import { tridiagonalQrEigen } from './tridiagonalQrEigen.js';
 
-export type SymmetricEigenMethod = 'jacobi' | 'tridiagonal-ql';
+export type SymmetricEigenMethod = 'jacobi' | 'tridiagonal-qr';
 
 export function symmetricEigen(
   matrix: Float64Array,
@@ -9,7 +9,7 @@ export function symmetricEigen(
   method: SymmetricEigenMethod,
   vectors = true,
 ): SymmetricEigen {
-  return method === 'jacobi' ? jacobiEigen(matrix, n) : tridiagonalQlEigen(matrix, n, { vectors });
+  return method === 'jacobi' ? jacobiEigen(matrix, n) : tridiagonalQrEigen(matrix, n, { vectors });
 }
 
 /** Principal square root V diag(sqrt(max(lambda, 0))) V^T of a symmetric PSD matrix. */

@@ -40,6 +40,22 @@ describe('accuracyAgainstBudget', () => {
     expect(accuracyAgainstBudget(problems, { budgets: [4], selection: 'weighted' })[0]!.accuracy).toBe(0.5);
   });
 
+  it('uses the samples\' own correctness flags (e.g. a checker that accepts "28.0" for 28)', () => {
+    const flagged = [
+      {
+        reference: '28',
+        samples: [
+          { answer: '28.0', correct: true, score: 0.9 },
+          { answer: '27', correct: false, score: 0.1 },
+          { answer: '28.0', correct: true, score: 0.4 },
+        ],
+      },
+    ];
+    for (const selection of ['majority', 'weighted', 'best', 'oracle'] as const) {
+      expect(accuracyAgainstBudget(flagged, { budgets: [3], selection })[0]!.accuracy).toBe(1);
+    }
+  });
+
   it('rejects budgets beyond the samples and missing scores', () => {
     expect(() => accuracyAgainstBudget(problems, { budgets: [5] })).toThrow(/fewer than budget 5/);
     expect(() =>

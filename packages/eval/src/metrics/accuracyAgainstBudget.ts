@@ -12,7 +12,10 @@ export interface ScoredSample {
   answer: string;
   /** Reward / verifier score; needed for `weighted` and `best`. */
   score?: number;
-  /** Whether the sample is correct; computed from `answer === reference` when absent. */
+  /**
+   * Whether the sample is correct; computed from `answer === reference` when absent. For the votes, the
+   * winning answer is judged by the first sample that gave it.
+   */
   correct?: boolean;
 }
 
@@ -69,15 +72,18 @@ export function accuracyAgainstBudget(
           ok = isCorrect(best);
           break;
         }
-        case 'weighted':
-          ok =
-            weightedVote(
-              s.map((x) => x.answer),
-              s.map((x) => x.score!),
-            ).answer === p.reference;
+        case 'weighted': {
+          const won = weightedVote(
+            s.map((x) => x.answer),
+            s.map((x) => x.score!),
+          ).answer;
+          ok = isCorrect(s.find((x) => x.answer === won)!);
           break;
-        default:
-          ok = majorityVote(s.map((x) => x.answer)).answer === p.reference;
+        }
+        default: {
+          const won = majorityVote(s.map((x) => x.answer)).answer;
+          ok = isCorrect(s.find((x) => x.answer === won)!);
+        }
       }
       if (ok) right++;
     });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type FeatureMatrix, type FeatureStatistics, featureStatistics } from '../linalg/covariance.js';
 import { matmul, symmetrize, trace } from '../linalg/matrix.js';
-import { newtonSchulzSqrt } from '../linalg/newtonSchulzSqrt.js';
+import { type NewtonSchulzOptions, newtonSchulzSqrt } from '../linalg/newtonSchulzSqrt.js';
 import { type SymmetricEigenMethod, sqrtPsd, symmetricEigen } from '../linalg/sqrtPsd.js';
 import { fail, finiteResult, parseOptions } from '../util/check.js';
 
@@ -12,14 +12,14 @@ import { fail, finiteResult, parseOptions } from '../util/check.js';
 // Both square roots are taken in float64 on symmetric matrices:
 //   method 'jacobi' (default, the reference): S1^{1/2} from a cyclic-Jacobi eigendecomposition, then the
 //     eigenvalues of the symmetric PSD matrix S1^{1/2} S2 S1^{1/2}: tr sqrt = sum sqrt(max(lambda, 0)).
-//   method 'tridiagonal-ql': the same with Householder + implicit QL (EISPACK tred2/tql2), several times
-//     faster at equal accuracy (see bench/).
+//   method 'tridiagonal-qr': the same with Householder tridiagonalisation + implicit symmetric QR
+//     (Golub & Van Loan §8.3), several times faster at equal accuracy (see bench/).
 //   method 'newton-schulz': both square roots by coupled Newton–Schulz, matrix products only (the form
 //     that suits GPUs); needs full-rank covariances (more samples than feature dims) and throws otherwise.
 
 const fdOptions = z
   .object({
-    method: z.enum(['jacobi', 'tridiagonal-ql', 'newton-schulz']).default('jacobi'),
+    method: z.enum(['jacobi', 'tridiagonal-qr', 'newton-schulz']).default('jacobi'),
     /** Newton–Schulz: stop when ||ZY - I||_F / sqrt(n) falls below this. */
     tolerance: z.number().positive().default(1e-10),
     maxIterations: z.number().int().min(1).default(100),
@@ -50,7 +50,7 @@ export function frechetDistanceFromStatistics(
   const c2 = Float64Array.from(s2.cov);
   const trSqrt =
     opts.method === 'newton-schulz'
-      ? traceSqrtProductNs(c1, c2, n, opts)
+      ? traceSqrtProductNs(c1, c2, n, { tolerance: opts.tolerance, maxIterations: opts.maxIterations })
       : traceSqrtProductEigen(c1, c2, n, opts.method);
   // Rounding can leave a tiny negative value for identical sets; anything beyond that is a real error.
   const fd = meanTerm + trace(c1, n) + trace(c2, n) - 2 * trSqrt;
@@ -78,7 +78,7 @@ export function traceSqrtProductNs(
   c1: Float64Array,
   c2: Float64Array,
   n: number,
-  opts: { tolerance?: number; maxIterations?: number; iterations?: number } = {},
+  opts: NewtonSchulzOptions = {},
 ): number {
   const r = newtonSchulzSqrt(c1, n, opts).sqrt;
   const m = symmetrize(matmul(matmul(r, c2, n), r, n), n);

@@ -66,6 +66,36 @@ describe('SSIM (Wang et al. 2004)', () => {
     expect(ssim(y, x, { dataRange: 1, window: 'uniform' })).toBeCloseTo(expected, 12);
   });
 
+  it('matches skimage-style references computed with scipy.ndimage on a fixed image pair', () => {
+    // x(i, j) and y(i, j) are closed-form, so the reference script rebuilds them exactly: in numpy,
+    // filters from scipy.ndimage (gaussian_filter sigma 1.5 truncate 3.5 = the 11-tap window; or
+    // uniform_filter size 7 with the 49/48 sample-covariance factor), the border cropped as
+    // skimage.metrics.structural_similarity does. 8-bit: both images rounded to 0..255.
+    const x = image(
+      24,
+      20,
+      (j, i) => 0.5 + 0.3 * Math.sin(0.7 * i) * Math.cos(0.45 * j) + (0.1 * ((i * 7 + j * 13) % 11)) / 10,
+    );
+    const y = {
+      ...x,
+      data: x.data.map((v, k) => {
+        const i = Math.floor(k / 24);
+        const j = k % 24;
+        return 0.8 * v + 0.1 + 0.08 * Math.sin(1.3 * i + 2.1 * j);
+      }),
+    };
+    expect(ssim(x, y, { dataRange: 1 })).toBeCloseTo(0.8815466175927342, 12);
+    expect(ssim(x, y, { dataRange: 1, window: 'uniform' })).toBeCloseTo(0.8982276617180006, 12);
+    const to8 = (img: typeof x) => ({
+      ...img,
+      data: img.data.map((v) => Math.round(255 * Math.min(1, Math.max(0, v)))),
+    });
+    const [x8, y8] = [to8(x), to8(y)];
+    expect(ssim(x8, y8, { dataRange: 255 })).toBeCloseTo(0.881806176337246, 12);
+    expect(mse(x8.data, y8.data)).toBeCloseTo(275.25625, 9);
+    expect(psnr(x8.data, y8.data, { dataRange: 255 })).toBeCloseTo(23.73343171971821, 10);
+  });
+
   it('falls as noise grows and reads CHW like HWC', () => {
     const base = image(32, 32, (x, y) => 0.5 + 0.4 * Math.sin(x / 3) * Math.cos(y / 4));
     const r = createRng(1);

@@ -11,6 +11,15 @@ describe('klDivergence (discrete)', () => {
     expect(klDivergence([0.5, 0.5], [1, 0])).toBe(Infinity);
   });
 
+  it('published worked example: Binomial(2, 0.4) against uniform on {0, 1, 2}', () => {
+    // Wikipedia, "Kullback–Leibler divergence", Basic example: P = (9, 12, 4) / 25, Q = 1/3 each gives
+    // KL(P || Q) = 0.0852996 and KL(Q || P) = 0.097455 nats.
+    const p = [9 / 25, 12 / 25, 4 / 25];
+    const q = [1 / 3, 1 / 3, 1 / 3];
+    expect(klDivergence(p, q)).toBeCloseTo(0.0852996, 7);
+    expect(klDivergence(q, p)).toBeCloseTo(0.097455, 6);
+  });
+
   it('rejects vectors that are not distributions', () => {
     expect(() => klDivergence([0.5, 0.6], [0.5, 0.5])).toThrow(/p must sum to 1/);
     expect(() => klDivergence([1.5, -0.5], [0.5, 0.5])).toThrow('klDivergence: p[1] must be >= 0 (got -0.5)');

@@ -1,7 +1,8 @@
 import { checkFiniteArray, checkInteger, fail } from '../util/check.js';
 
-// Next-token accuracy: fraction of positions where the model's argmax prediction equals the next token
-// (teacher forcing). A quick check that a ported model matches its reference.
+// Next-token (top-1) accuracy: the fraction of positions where the model's argmax prediction equals the
+// actual next token under teacher forcing, the accuracy reported per head when training Medusa heads
+// (Cai et al., arXiv 2401.10774). A quick check that a ported model matches its reference.
 
 export function nextTokenAccuracy(predicted: ArrayLike<number>, targets: ArrayLike<number>): number {
   const where = 'nextTokenAccuracy';

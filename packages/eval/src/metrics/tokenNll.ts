@@ -1,7 +1,9 @@
 import { checkFiniteArray, checkInteger, fail } from '../util/check.js';
 
-// Per-token negative log-likelihood in nats from raw logits: -log softmax(logits)[target], computed with
-// a max-shifted log-sum-exp in float64 so large logits neither overflow nor lose precision.
+// Per-token negative log-likelihood in nats from raw logits: -log softmax(logits)[target], the per-token
+// cross-entropy (as torch.nn.functional.cross_entropy with reduction 'none', which the Hugging Face
+// perplexity guide averages), computed with a max-shifted log-sum-exp in float64 so large logits neither
+// overflow nor lose precision.
 
 /** `logits` is row-major [tokens, vocabSize]; returns one NLL per row. */
 export function tokenNll(

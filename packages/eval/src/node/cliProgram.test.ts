@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBenchResult, serializeBenchResult } from '../harness/schema.js';
-import { checkXml } from '../testing/xmlCheck.js';
+import { parseSvg } from '../testing/parseSvg.js';
 import { runCli } from './cliProgram.js';
 
 // End to end: `hasten-bench run` on a small synthetic bench module (plain .mjs, a sleep-free CPU
@@ -81,13 +81,26 @@ describe('hasten-bench CLI', () => {
     const md = readFileSync(join(dir, 'bench-results', 'REPORT.md'), 'utf8');
     expect(md).toContain('## synthetic/cli-toy');
     expect(md).toContain('A toy benchmark for the CLI test.');
+    expect(md).toContain(
+      'Produced by `hasten-bench report --in bench-results --out bench-results/REPORT.md`.',
+    );
     expect(md).toContain('![Error against steps](plots/synthetic-cli-toy-err.svg)');
     const plots = readdirSync(join(dir, 'bench-results', 'plots')).sort();
     expect(plots).toEqual(['synthetic-cli-toy-err.svg', 'synthetic-cli-toy-speedup.svg']);
-    const svg = checkXml(
+    const svg = parseSvg(
       readFileSync(join(dir, 'bench-results', 'plots', 'synthetic-cli-toy-err.svg'), 'utf8'),
     );
     expect(svg.texts).toContain('toy-solver');
+    const points = svg.marks.find((m) => m.type === 'symbol')!.items;
+    expect(points.map((p) => [Number(p.steps), Number(p.error)])).toEqual([
+      [1, 0.5],
+      [2, 0.25],
+      [4, 0.125],
+    ]);
+    const bars = parseSvg(
+      readFileSync(join(dir, 'bench-results', 'plots', 'synthetic-cli-toy-speedup.svg'), 'utf8'),
+    ).marks.find((m) => m.type === 'rect')!.items;
+    expect(bars.map((b) => b.label)).toEqual(['dot']);
     expect(c.out[0]).toMatch(/wrote .*REPORT\.md \(1 result\(s\), 2 plot\(s\)\)/);
   });
 
@@ -131,9 +144,11 @@ describe('hasten-bench CLI', () => {
     const unchanged = capture();
     expect(await runCli(['compare', rel, '--fail-on-regression'], { ...unchanged.io, cwd: dir })).toBe(0);
     writeFileSync(join(dir, rel), readFileSync(join(dir, 'other', 'cli-toy.json'), 'utf8'));
+    writeFileSync(join(dir, 'bench-results', 'notes.json'), '{"hello": 1}');
     const c = capture();
     expect(await runCli(['compare', '--fail-on-regression'], { ...c.io, cwd: dir })).toBe(1);
     expect(c.out.join('\n')).toMatch(/synthetic\/cli-toy: 1 regression/);
+    expect(c.err).toEqual([`skipped ${join('bench-results', 'notes.json')} (not a hasten.bench/1 result)`]);
   });
 
   it('reports usage errors with a non-zero code', async () => {

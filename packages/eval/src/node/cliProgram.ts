@@ -79,8 +79,13 @@ export async function runCli(argv: readonly string[], ioIn: Partial<CliIo> = {})
       const root = findRepoRoot(io.cwd);
       const inDir = resolveFrom(io.cwd, root, opts.in);
       const outFile = resolveFrom(io.cwd, root, opts.out);
-      const r = await writeReport({ inDir, outFile, title: opts.title, command: 'hasten-bench report' });
-      for (const s of r.skipped) io.err(`skipped ${s}`);
+      // Recorded in the report: the command that reproduces it, with paths relative to the repository.
+      const rel = (p: string) => relative(root, p).split('\\').join('/') || '.';
+      const command = `hasten-bench report --in ${rel(inDir)} --out ${rel(outFile)}${
+        opts.title === 'Benchmark report' ? '' : ` --title ${JSON.stringify(opts.title)}`
+      }`;
+      const r = await writeReport({ inDir, outFile, title: opts.title, command });
+      for (const s of r.skipped) io.err(`skipped ${relative(root, s.file)} (${s.why})`);
       io.out(`wrote ${r.outFile} (${r.results} result(s), ${r.plots.length} plot(s))`);
     });
 
@@ -112,7 +117,11 @@ export async function runCli(argv: readonly string[], ioIn: Partial<CliIo> = {})
             after = readBenchResult(f);
           } catch (e) {
             if (files.length === 1) throw e;
-            continue; // not a result file (e.g. a stray JSON); compare only results
+            // Not a result file (another JSON format): say so, and compare the rest.
+            io.err(
+              `skipped ${relative(root, f)} (${(e as Error).message.includes('not a valid') ? 'not a hasten.bench/1 result' : (e as Error).message})`,
+            );
+            continue;
           }
           pairs.push({
             label: relative(root, f),

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { detectEnvironment, type EnvironmentInput } from '../harness/environment.js';
+import { z } from 'zod';
+import { detectEnvironment, environmentInputSchema } from '../harness/environment.js';
 import type { Environment } from '../harness/schema.js';
+import { parseOptions } from '../util/check.js';
 import { gitCommit, gitDirty } from './git.js';
 import { findRepoRoot } from './repoRoot.js';
 
@@ -10,18 +12,27 @@ import { findRepoRoot } from './repoRoot.js';
 // backend/adapter string from the caller, and package versions (the caller's plus those of the named
 // workspace packages, read from packages/<name>/package.json).
 
-export interface CollectEnvironmentOptions extends EnvironmentInput {
-  root?: string;
-  /** Workspace packages whose versions to record, e.g. ['eval', 'decoding']. */
-  packages?: string[];
-}
+const collectOptions = environmentInputSchema
+  .extend({
+    /** Repository root (default: found from the cwd). */
+    root: z.string().min(1).optional(),
+    /** Workspace packages whose versions to record, e.g. ['eval', 'decoding']. */
+    packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a package folder name')).optional(),
+  })
+  .strict();
+export type CollectEnvironmentOptions = z.input<typeof collectOptions>;
 
 export function collectEnvironment(options: CollectEnvironmentOptions = {}): Environment {
-  const root = options.root ?? findRepoRoot();
-  const env = detectEnvironment(options);
+  const {
+    root: rootOption,
+    packages,
+    ...input
+  } = parseOptions(collectOptions, options, 'collectEnvironment');
+  const root = rootOption ?? findRepoRoot();
+  const env = detectEnvironment(input);
   const cpuList = cpus();
   const versions: Record<string, string> = {};
-  for (const name of options.packages ?? []) {
+  for (const name of packages ?? []) {
     const file = join(root, 'packages', name, 'package.json');
     if (!existsSync(file)) continue;
     try {

@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import { formatResultTable } from '../harness/formatResultTable.js';
-import type { BenchResult, Environment } from '../harness/schema.js';
+import { type BenchResult, type Environment, parseBenchResult } from '../harness/schema.js';
+import { fail, isArray, parseOptions } from '../util/check.js';
 import { renderSvg } from './renderSvg.js';
 import { seriesChartSpec } from './seriesChart.js';
 import { type SpeedupBar, speedupBars, speedupChartSpec } from './speedupChart.js';
@@ -18,34 +20,43 @@ export interface Report {
   files: ReportFile[];
 }
 
-export interface RenderReportOptions {
-  title?: string;
-  /** Folder for the SVGs, relative to the Markdown file. Default "plots". */
-  plotsDir?: string;
-  /** Shown under the title, e.g. the command that produced the report. */
-  command?: string;
-}
+const reportOptions = z
+  .object({
+    title: z.string().min(1).default('Benchmark report'),
+    /** Folder for the SVGs, relative to the Markdown file. Default "plots". */
+    plotsDir: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/, 'must be a relative folder such as "plots"')
+      .refine((p) => !p.split('/').includes('..'), 'must stay below the report (no "..")')
+      .default('plots'),
+    /** Shown under the title, e.g. the command that produced the report. */
+    command: z.string().min(1).optional(),
+  })
+  .strict();
+export type RenderReportOptions = z.input<typeof reportOptions>;
 
 export async function renderReport(
   results: readonly BenchResult[],
   options: RenderReportOptions = {},
 ): Promise<Report> {
-  const plots = (options.plotsDir ?? 'plots').replace(/\/+$/, '');
-  const sorted = [...results].sort((a, b) => key(a).localeCompare(key(b)));
+  const opts = parseOptions(reportOptions, options, 'renderReport');
+  if (!isArray(results)) fail('renderReport', 'results', 'must be an array of bench results');
+  const checked = results.map((r, i) => parseBenchResult(r, `renderReport: results[${i}]`));
+  const plots = opts.plotsDir.replace(/\/+$/, '');
+  const sorted = [...checked].sort((a, b) => key(a).localeCompare(key(b)));
   const files: ReportFile[] = [];
-  const md: string[] = [`# ${options.title ?? 'Benchmark report'}`, ''];
-  md.push(
-    `${sorted.length} benchmark result(s).${options.command ? ` Produced by \`${options.command}\`.` : ''}`,
-  );
+  const md: string[] = [`# ${opts.title}`, ''];
+  md.push(`${sorted.length} benchmark result(s).${opts.command ? ` Produced by \`${opts.command}\`.` : ''}`);
   md.push(
     'Each case runs the method and its baseline interleaved in one process; times are median ± MAD, the ' +
       'speed-up is median(baseline) / median(method) with a paired bootstrap confidence interval.',
     '',
   );
-  if (sorted.length > 1) {
-    const bars: SpeedupBar[] = sorted.flatMap((r) =>
-      speedupBars(r).map((b) => ({ ...b, label: `${r.package}/${r.bench}: ${b.label}` })),
-    );
+  const overview: SpeedupBar[] = sorted.flatMap((r) =>
+    speedupBars(r).map((b) => ({ ...b, label: `${r.package}/${r.bench}: ${b.label}` })),
+  );
+  if (sorted.length > 1 && overview.length > 0) {
+    const bars = overview;
     const path = `${plots}/overview-speedup.svg`;
     files.push({
       path,

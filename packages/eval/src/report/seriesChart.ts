@@ -1,11 +1,13 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { Series } from '../harness/schema.js';
+import { type Series, seriesSchema } from '../harness/schema.js';
+import { parseOptions } from '../util/check.js';
 
 // Vega-Lite spec for a stored series: accuracy against budget (log2 x-axis when the budgets span a wide
 // range, as in test-time-scaling plots) or quality against steps. One coloured line per label, points
 // marked, and a shaded band where the points carry low/high.
 
-export function seriesChartSpec(series: Series): TopLevelSpec {
+export function seriesChartSpec(input: Series): TopLevelSpec {
+  const series = parseOptions(seriesSchema, input, 'seriesChartSpec', 'series');
   const values = series.lines.flatMap((l) =>
     l.points.map((p) => ({ line: l.label, x: p.x, y: p.y, low: p.low ?? p.y, high: p.high ?? p.y })),
   );
@@ -22,7 +24,7 @@ export function seriesChartSpec(series: Series): TopLevelSpec {
     title: series.xLabel,
     scale: log ? { type: 'log' as const, base: 2 } : { zero: false },
   };
-  const color = { field: 'line', type: 'nominal' as const, title: null };
+  const color = { field: 'line', type: 'nominal' as const, title: null, legend: { labelLimit: 0 } };
   if (series.yScale === 'log' && values.some((v) => v.y <= 0 || v.low <= 0)) {
     throw new Error(`seriesChartSpec: series "${series.name}" has yScale 'log' but values <= 0`);
   }

@@ -1,17 +1,26 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { z } from 'zod';
 import { sig } from '../harness/formatTime.js';
 import type { BenchResult } from '../harness/schema.js';
+import { fail } from '../util/check.js';
 
 // Vega-Lite spec: one bar per case at the speed-up ratio, whiskers at the bootstrap CI, the ratio written
 // above each bar, and a dashed rule at 1× (no change). Specs are plain objects: render with renderSvg.
 
-export interface SpeedupBar {
-  label: string;
-  ratio: number;
-  low: number;
-  high: number;
-  pass?: boolean;
-}
+const barsSchema = z
+  .array(
+    z
+      .object({
+        label: z.string().min(1),
+        ratio: z.number().positive(),
+        low: z.number().positive(),
+        high: z.number().positive(),
+        pass: z.boolean().optional(),
+      })
+      .strict(),
+  )
+  .min(1, 'must hold at least one bar');
+export type SpeedupBar = z.infer<typeof barsSchema>[number];
 
 export function speedupBars(result: BenchResult): SpeedupBar[] {
   return result.cases.map((c) => ({
@@ -23,7 +32,19 @@ export function speedupBars(result: BenchResult): SpeedupBar[] {
   }));
 }
 
-export function speedupChartSpec(bars: readonly SpeedupBar[], title: string): TopLevelSpec {
+export function speedupChartSpec(input: readonly SpeedupBar[], title: string): TopLevelSpec {
+  const parsed = barsSchema.safeParse(input);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    fail(
+      'speedupChartSpec',
+      `bars${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`,
+      i.message,
+    );
+  }
+  if (typeof title !== 'string' || title.length === 0)
+    fail('speedupChartSpec', 'title', 'must be a non-empty string');
+  const bars = parsed.data;
   const values = bars.map((b) => ({
     ...b,
     text: `${sig(b.ratio)}×`,

@@ -8,8 +8,11 @@ import { type CheckResult, type Task, type TaskItem, taskId } from './task.js';
 // image of `label` (with the item's noise seed); the checker runs the given classifier on the image. Pass
 // = the classifier's argmax is the requested class; score = its probability of that class (the
 // "classifier accuracy / confidence" used as a conditional-generation quality signal and as the
-// verifier in test-time search for diffusion, Ma et al. arXiv 2501.09732). The glyph classifier fixture
-// (models package) supplies the classifier; tests use a stub.
+// verifier in test-time search for diffusion, Ma et al. arXiv 2501.09732).
+// STATUS: waiting for the glyph fixtures. The real judge is the glyph classifier (models package), which
+// does not exist yet, so no image-class score can be produced today: the task's mechanics (item layout,
+// seeds, checking against whatever classifier is passed in) are tested with a stub only. Until the
+// fixture lands, nothing in the repository reports an image-class result.
 // Version 1: items are class-major (perClass items of class 0, then class 1, ...), noise seeds drawn
 // from the task seed.
 

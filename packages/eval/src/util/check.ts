@@ -8,12 +8,20 @@ export function fail(where: string, field: string, message: string): never {
   throw new Error(`${where}: ${field} ${message}`);
 }
 
-/** Parses an options object with a zod schema; the error lists each bad field and why. */
-export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+/**
+ * Parses an options object with a zod schema; the error lists each bad field and why. `root` names the
+ * argument in the message ("options" by default).
+ */
+export function parseOptions<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: string,
+  root = 'options',
+): z.output<S> {
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
-    const field = issue.path.length > 0 ? `options.${issue.path.map(String).join('.')}` : 'options';
+    const field = issue.path.length > 0 ? `${root}.${issue.path.map(String).join('.')}` : root;
     return `${field}: ${issue.message}`;
   });
   throw new Error(`${where}: invalid ${lines.join('; ')}`);
