@@ -3,7 +3,7 @@
  * Values are converted to the dtype on the host, then uploaded once.
  */
 import { z } from 'zod';
-import { BYTES_PER_ELEMENT, DTYPES, type DType, type StorageArray, storageView } from './dtype';
+import { assertDType, BYTES_PER_ELEMENT, DTYPES, type DType, type StorageArray, storageView } from './dtype';
 import { fmtShape, TensorError } from './errors';
 import { f32ToBf16Bits, f32ToF16Bits } from './f16';
 import { getBackend } from './registry';
@@ -59,7 +59,7 @@ export function encodeValues(values: ArrayLike<number>, dtype: DType): StorageAr
   const out = storageView(dtype, new ArrayBuffer(Math.max(n * BYTES_PER_ELEMENT[dtype], 4)), 0, n);
   if (dtype === 'f16') for (let i = 0; i < n; i++) out[i] = f32ToF16Bits(values[i]);
   else if (dtype === 'bf16') for (let i = 0; i < n; i++) out[i] = f32ToBf16Bits(values[i]);
-  else if (dtype === 'bool') for (let i = 0; i < n; i++) out[i] = values[i] ? 1 : 0;
+  else if (dtype === 'bool') for (let i = 0; i < n; i++) out[i] = values[i] !== 0 ? 1 : 0;
   else for (let i = 0; i < n; i++) out[i] = values[i];
   return out;
 }
@@ -67,6 +67,7 @@ export function encodeValues(values: ArrayLike<number>, dtype: DType): StorageAr
 /** Upload an already-encoded storage array (raw bits for f16/bf16) as a tensor. */
 export function fromStorageArray(raw: StorageArray, shape: Shape, dtype: DType, device?: string): Tensor {
   const op = 'fromStorageArray';
+  assertDType(op, dtype, () => `for shape ${fmtShape(shape)}`);
   if (sizeOf(shape) !== raw.length) {
     throw new TensorError(
       op,

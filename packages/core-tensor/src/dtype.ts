@@ -3,6 +3,8 @@
  * byte per element (0 or 1). Every dtype can be held by every backend; which ops accept which dtypes
  * is decided per op.
  */
+import { TensorError } from './errors';
+
 export const DTYPES = ['f32', 'f16', 'bf16', 'i32', 'i8', 'u8', 'bool'] as const;
 export type DType = (typeof DTYPES)[number];
 
@@ -26,9 +28,14 @@ export function isDType(x: unknown): x is DType {
   return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
 }
 
-export function assertDType(x: unknown, where: string): DType {
+/** `x` must name a dtype; `context` says what it was for (e.g. "for shape [2, 3]"), built on failure only. */
+export function assertDType(op: string, x: unknown, context?: () => string): DType {
   if (!isDType(x)) {
-    throw new TypeError(`${where}: unknown dtype ${JSON.stringify(x)}; allowed: ${DTYPES.join(', ')}`);
+    const what = context ? ` ${context()}` : '';
+    throw new TensorError(
+      op,
+      `unknown dtype ${JSON.stringify(x)}${what}; expected one of ${DTYPES.join(', ')}`,
+    );
   }
   return x;
 }

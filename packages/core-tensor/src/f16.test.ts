@@ -158,6 +158,38 @@ describe('f16 and bf16 conversions', () => {
     }
   });
 
+  it('a float64 number is rounded once: values a hair off every f16 and bf16 midpoint go to the nearer side', () => {
+    // mid ± a relative 2^-30 is exact in float64 but not in float32. Rounding to float32 first lands
+    // on the midpoint itself, whose tie then goes to the even side: one value of each pair would be
+    // rounded the wrong way by a float32 intermediate.
+    const eps = 2 ** -30;
+    for (let h = 0; h < 0x7c00; h++) {
+      const mid = (F16_TABLE[h] + F16_TABLE[h + 1]) / 2;
+      const up = f32ToF16Bits(mid * (1 + eps));
+      const down = f32ToF16Bits(mid * (1 - eps));
+      if (up !== h + 1 || down !== h || f32ToF16Bits(-mid * (1 + eps)) !== ((h + 1) | 0x8000)) {
+        expect.fail(`f16 midpoint ${mid} +/- eps: got 0x${up.toString(16)} / 0x${down.toString(16)}`);
+      }
+    }
+    for (let t = 0; t < 0x7f80; t++) {
+      const lo = bf16Value(t);
+      const mid = (lo + (t + 1 === 0x7f80 ? 2 ** 128 : bf16Value(t + 1))) / 2;
+      // Below the smallest f32 subnormal, float64 holds values float32 cannot; check them too.
+      const up = f32ToBf16Bits(mid * (1 + eps));
+      const down = f32ToBf16Bits(mid * (1 - eps));
+      if (up !== t + 1 || down !== t || f32ToBf16Bits(-mid * (1 + eps)) !== ((t + 1) | 0x8000)) {
+        expect.fail(`bf16 midpoint ${mid} +/- eps: got 0x${up.toString(16)} / 0x${down.toString(16)}`);
+      }
+      // The exact midpoint (a float32) ties to the even pattern: every bf16 tie, exhaustively.
+      const tie = f32ToBf16Bits(mid);
+      if (tie !== (t % 2 === 0 ? t : t + 1)) expect.fail(`bf16 tie ${mid}: got 0x${tie.toString(16)}`);
+    }
+    // The array path rounds the same way as the scalar one.
+    const x = (1 + 2 ** -11) * (1 + eps); // just above the midpoint of 1 and 1 + 2^-10
+    expect(f32ToF16Bits(x)).toBe(0x3c01);
+    expect(f32ArrayToF16([x])[0]).toBe(0x3c01); // a plain array holds float64 numbers
+  });
+
   it('f32 -> bf16 equals the float64 nearest-even value for random floats and ties', () => {
     const rng = mulberry32(7);
     for (let i = 0; i < 200_000; i++) {

@@ -5,7 +5,9 @@
  *   pattern 0x7c01 (as NumPy's npy_floatbits_to_halfbits does).
  * - bfloat16 (bf16): the top half of a float32, rounded to nearest even; a NaN keeps its top
  *   payload bits and is made quiet if they would all be zero.
- * Conversions from 16 bits to float32 are exact (every f16/bf16 value is a float32).
+ * Conversions from 16 bits to float32 are exact (every f16/bf16 value is a float32). A JS number
+ * (float64) is rounded once, directly to the 16-bit format (f32ToF16Bits, f32ToBf16Bits), never
+ * through a float32 rounding first.
  *
  * The array functions work on bit patterns (Uint32Array views) and never pass a value through a JS
  * number: V8 may set the quiet bit of a signalling NaN when a float32 becomes a number, so only the
@@ -14,9 +16,26 @@
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-export function f32ToF16Bits(x: number): number {
+/**
+ * The float32 bit pattern of a JS number rounded to odd: an exact value is kept, an inexact one
+ * becomes the neighbour whose last bit is 1. Rounding that to nearest even in a format at least two
+ * bits narrower equals rounding the number itself once (Boldo & Melquiond, "Emulation of FMA and
+ * correctly rounded sums: proved algorithms using rounding to odd", IEEE Trans. Computers 2008).
+ * Rounding to nearest float32 first would not: a float64 just above an f16 midpoint lands on the
+ * midpoint and then ties to even, the wrong way.
+ */
+function f32BitsRoundedToOdd(x: number): number {
   f32[0] = x;
-  return f32BitsToF16Bits(u32[0]);
+  const r = f32[0];
+  let b = u32[0];
+  // Inexact (NaN excluded): step one ulp toward x when the nearest pattern is even.
+  if (r !== x && !Number.isNaN(x) && (b & 1) === 0) b += Math.abs(r) > Math.abs(x) ? -1 : 1;
+  return b;
+}
+
+/** Any JS number to the nearest f16 (ties to even), rounded once from its exact float64 value. */
+export function f32ToF16Bits(x: number): number {
+  return f32BitsToF16Bits(f32BitsRoundedToOdd(x));
 }
 
 /** float32 bit pattern -> f16 bit pattern. */
@@ -71,9 +90,9 @@ export function f16BitsToF32Bits(h: number): number {
   return (sign | ((exp + 112) << 23) | (mant << 13)) >>> 0;
 }
 
+/** Any JS number to the nearest bf16 (ties to even), rounded once from its exact float64 value. */
 export function f32ToBf16Bits(x: number): number {
-  f32[0] = x;
-  return f32BitsToBf16Bits(u32[0]);
+  return f32BitsToBf16Bits(f32BitsRoundedToOdd(x));
 }
 
 /** float32 bit pattern -> bf16 bit pattern. */
@@ -91,7 +110,7 @@ export function bf16BitsToF32(h: number): number {
   return f32[0];
 }
 
-/** Float32Array inputs are converted bit by bit (exact for NaN payloads); other inputs by value. */
+/** Float32Array inputs are converted bit by bit (exact for NaN payloads); other inputs by value, rounded once. */
 export function f32ArrayToF16(
   src: ArrayLike<number>,
   out: Uint16Array<ArrayBufferLike> = new Uint16Array(src.length),

@@ -129,6 +129,6 @@ export type { SafetensorsPlan, TensorDict } from './safetensors/write';
 export { planSafetensors, writeSafetensors } from './safetensors/write';
 export { keep, scope, scopeAsync } from './scope';
 export type { Shape } from './shape';
-export { broadcastShapes, contiguousStrides, normalizeAxis, sizeOf } from './shape';
+export { broadcastShapes, contiguousStrides, normalizeAxis, sizeOf, viewStrides } from './shape';
 export type { DataArray } from './tensor';
 export { Tensor } from './tensor';

@@ -25,6 +25,27 @@ describe('registry', () => {
     );
   });
 
+  it('validates registrations: names, kernel functions and the backend contract', () => {
+    expect(() => registerKernel({ op: '', backend: 'cpu', fn: () => [] })).toThrow(
+      /registerKernel: 'op' is invalid/,
+    );
+    expect(() => registerKernel({ op: 'x', backend: 'cpu', fn: 42 as never })).toThrow(
+      /registerKernel: 'fn' is invalid: expected a kernel function/,
+    );
+    const noRead = { name: 'no-read', alloc() {}, write() {}, free() {}, sync() {}, describe() {} };
+    expect(() => registerBackend(noRead as never)).toThrow(
+      /registerBackend: 'read' is invalid: expected a method read\(\)/,
+    );
+    expect(listBackends()).not.toContain('no-read');
+    // Names cannot collide through the key: ('b/c', 'a') and ('c', 'a/b') are different kernels.
+    const f1 = () => [];
+    const f2 = () => [];
+    registerKernel({ op: 'b/c', backend: 'registry-test-a', fn: f1 });
+    registerKernel({ op: 'c', backend: 'registry-test-a/b', fn: f2 });
+    expect(getKernel('b/c', 'registry-test-a').fn).toBe(f1);
+    expect(getKernel('c', 'registry-test-a/b').fn).toBe(f2);
+  });
+
   it('registers every reference kernel on both CPU backends', () => {
     const ref = listKernels('reference')
       .map((k) => k.op)

@@ -1,7 +1,10 @@
 /**
  * @file The kernel registry: one kernel per (op, backend) key. Registering a key twice throws
  * (tfjs's registerKernel does the same), so two packages can never silently shadow each other.
+ * Registrations are validated (zod): names are non-empty strings, kernels are functions, and a
+ * backend has every method of the Backend contract.
  */
+import { z } from 'zod';
 import type { Backend } from './backend';
 import type { Tensor } from './tensor';
 
@@ -24,9 +27,37 @@ const kernels = new Map<string, KernelConfig>();
 const backends = new Map<string, Backend>();
 let defaultBackend = 'cpu';
 
-const key = (op: string, backend: string) => `${backend}/${op}`;
+// A separator no op or backend name may contain, so (op, backend) pairs never collide as strings.
+const key = (op: string, backend: string) => `${backend}\u0000${op}`;
+const NAME = z
+  .string()
+  .min(1)
+  .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
+
+const KernelConfigSchema = z.object({
+  op: NAME,
+  backend: NAME,
+  fn: z.custom<KernelFn>((f) => typeof f === 'function', 'expected a kernel function'),
+});
+
+const BACKEND_METHODS = ['alloc', 'write', 'read', 'free', 'sync', 'describe'] as const;
+const BackendSchema = z.object({
+  name: NAME,
+  ...Object.fromEntries(
+    BACKEND_METHODS.map((m) => [m, z.custom((f) => typeof f === 'function', `expected a method ${m}()`)]),
+  ),
+});
+
+function validate(where: string, schema: z.ZodType, value: unknown): void {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new Error(`${where}: '${issue.path.join('.') || 'argument'}' is invalid: ${issue.message}`);
+  }
+}
 
 export function registerKernel<A>(config: KernelConfig<A>): void {
+  validate('registerKernel', KernelConfigSchema, config);
   const k = key(config.op, config.backend);
   if (kernels.has(k)) {
     throw new Error(
@@ -58,6 +89,7 @@ export function listKernels(backend?: string): KernelConfig[] {
 }
 
 export function registerBackend(backend: Backend): void {
+  validate('registerBackend', BackendSchema, backend);
   if (backends.has(backend.name)) {
     throw new Error(`registerBackend: backend '${backend.name}' is already registered`);
   }

@@ -29,6 +29,45 @@ export function assertShape(op: string, shape: unknown): number[] {
   return shape.slice();
 }
 
+/**
+ * Strides that present a view with `shape`/`strides` as `target` (same element count) without
+ * moving data, or null when no strides can. The source's non-size-1 dimensions fall into runs that
+ * are laid out one inside the other (strides[d] = strides[d + 1] · shape[d + 1]); a run behaves like
+ * one flat dimension, so the target may split or merge dimensions inside a run but never across two.
+ * Example: a [4, 6] tensor sliced to its first 3 columns is [4, 3] with strides [6, 1]: it views as
+ * [2, 2, 3] (strides [12, 6, 1]) but not as [12]. Size-1 target dimensions take any stride.
+ */
+export function viewStrides(shape: Shape, strides: Shape, target: Shape): number[] | null {
+  if (sizeOf(shape) === 0) return contiguousStrides(target); // nothing is addressed
+  const dims: number[] = [];
+  const dimStrides: number[] = [];
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue; // a size-1 dimension's stride never matters
+    dims.push(shape[d]);
+    dimStrides.push(strides[d]);
+  }
+  const out = new Array<number>(target.length).fill(1);
+  let t = target.length - 1; // next target dimension to place, from the right
+  let d = dims.length - 1;
+  while (d >= 0) {
+    // One run, dims[lo..d]: its innermost stride and its element count.
+    const base = dimStrides[d];
+    let count = dims[d];
+    let lo = d;
+    while (lo > 0 && dimStrides[lo - 1] === dimStrides[lo] * dims[lo]) count *= dims[--lo];
+    // Target dimensions from the right fill the run exactly, or the layout cannot be viewed.
+    let placed = 1;
+    while (t >= 0 && placed < count) {
+      out[t] = base * placed;
+      placed *= target[t--];
+    }
+    if (placed !== count) return null;
+    d = lo - 1;
+  }
+  for (; t >= 0; t--) if (target[t] !== 1) return null;
+  return out;
+}
+
 /** NumPy broadcasting of two shapes; throws naming the op and both shapes. */
 export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
   const n = Math.max(a.length, b.length);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { exp, tensor } from './index';
-import { makeTensor, mulberry32, randn } from './test-utils';
+import { exp, sizeOf, tensor, viewStrides } from './index';
+import { makeTensor, mulberry32, randint, randn } from './test-utils';
 
 const seq = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describe('Tensor views share storage and copy nothing', () => {
-  it('reshape of a contiguous tensor is a view; of a non-contiguous one, a copy', async () => {
+  it('reshape of a contiguous tensor is a view; of a permuted one that merges across runs, a copy', async () => {
     const t = tensor(seq(24), [2, 3, 4]);
     const r = t.reshape([4, -1]);
     expect(r.shape).toEqual([4, 6]);
@@ -19,6 +19,80 @@ describe('Tensor views share storage and copy nothing', () => {
       return a * 12 + b * 4 + c;
     });
     expect(await rp.array()).toEqual(want);
+  });
+
+  it('reshape of a non-contiguous view is still a view when it splits or merges only dims laid out together', async () => {
+    const t = tensor(seq(24), [4, 6]);
+    const cols = t.slice(1, 0, 3); // [4, 3], strides [6, 1]
+    const split = cols.reshape([2, 2, 3]);
+    expect(split.storage).toBe(t.storage);
+    expect(split.strides).toEqual([12, 6, 1]);
+    expect(await split.array()).toEqual(await cols.array());
+    const flat = cols.reshape([12]); // rows are 6 apart but only 3 long: no stride reaches them all
+    expect(flat.storage).not.toBe(t.storage);
+    expect(await flat.array()).toEqual([0, 1, 2, 6, 7, 8, 12, 13, 14, 18, 19, 20]);
+    // Heads view [B, S, H, D] -> [B, H, S, D] with S = 1 (a decode step) merges back without a copy.
+    const bshd = tensor(seq(2 * 1 * 3 * 4), [2, 1, 3, 4]);
+    const merged = bshd.permute([0, 2, 1, 3]).permute([0, 2, 1, 3]).reshape([2, 1, 12]);
+    expect(merged.storage).toBe(bshd.storage);
+    const heads = bshd.permute([0, 2, 1, 3]).reshape([2, 12]);
+    expect(heads.storage).toBe(bshd.storage);
+    expect(await heads.array()).toEqual(seq(24));
+    // A broadcast (stride 0) dimension can be split, and keeps stride 0.
+    const e = tensor([1, 2, 3], [1, 3]).expand([4, 3]).reshape([2, 2, 3]);
+    expect(e.strides).toEqual([0, 0, 1]);
+    expect(await e.array()).toEqual([1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3]);
+  });
+
+  it('reshape of random views equals reshape of their contiguous copy (views and copies both occur)', async () => {
+    const rng = mulberry32(2718);
+    const pick = (n: number) => Math.floor(rng() * n);
+    /** A random shape with `n` elements: its prime factors shuffled into groups, plus a few 1s. */
+    const factorShape = (n: number): number[] => {
+      const primes: number[] = [];
+      for (let m = n, p = 2; m > 1; ) {
+        if (m % p === 0) {
+          primes.push(p);
+          m /= p;
+        } else p++;
+      }
+      const out: number[] = [];
+      for (const p of primes.sort(() => rng() - 0.5)) {
+        if (out.length && rng() < 0.5) out[out.length - 1] *= p;
+        else out.push(p);
+      }
+      while (rng() < 0.3) out.splice(pick(out.length + 1), 0, 1);
+      return out;
+    };
+    let views = 0;
+    let copies = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const shape = Array.from({ length: 1 + pick(4) }, () => 1 + pick(4));
+      const base = tensor(randint(rng, sizeOf(shape) * 2, -99, 99), [...shape, 2]);
+      // A random view: drop the last axis by a slice, then permute, slice or expand.
+      let v = base.slice(-1, pick(2), undefined, 2).squeeze(-1);
+      const kind = pick(3);
+      if (kind === 0) v = v.permute([...v.shape.keys()].sort(() => rng() - 0.5));
+      else if (kind === 1) {
+        const ax = pick(v.rank);
+        v = v.slice(ax, 0, Math.max(1, v.shape[ax] - pick(2)));
+      } else {
+        const ax = pick(v.rank + 1);
+        const u = v.unsqueeze(ax);
+        v = u.expand(u.shape.map((d, i) => (i === ax ? 3 : d)));
+      }
+      const target = factorShape(v.size);
+      const r = v.reshape(target);
+      expect(r.shape).toEqual(target);
+      const label = `[${v.shape}] strides [${v.strides}] -> [${target}]`;
+      expect(await r.array(), label).toEqual(await v.contiguous().array());
+      const viewable = viewStrides(v.shape, v.strides, target) !== null;
+      expect(r.storage === base.storage, label).toBe(v.isContiguous() || viewable);
+      if (r.storage === base.storage) views++;
+      else copies++;
+    }
+    expect(views).toBeGreaterThan(30);
+    expect(copies).toBeGreaterThan(30);
   });
 
   it('permute / transpose reorder strides over the same storage', async () => {

@@ -8,12 +8,12 @@
  * function does not return). Using a disposed tensor throws.
  */
 import { type Backend, Storage } from './backend';
-import { BYTES_PER_ELEMENT, type DType, type StorageArray, storageView } from './dtype';
+import { assertDType, BYTES_PER_ELEMENT, type DType, type StorageArray, storageView } from './dtype';
 import { fmtShape, TensorError } from './errors';
 import { bf16ArrayToF32, f16ArrayToF32 } from './f16';
 import { getBackend, getKernel } from './registry';
 import { trackTensor } from './scope';
-import { contiguousStrides, normalizeAxis, type Shape, sizeOf } from './shape';
+import { contiguousStrides, normalizeAxis, type Shape, sizeOf, viewStrides } from './shape';
 
 /** Values as JS sees them: f16/bf16 are widened to Float32Array, bool is 0/1 bytes. */
 export type DataArray = Float32Array | Int32Array | Int8Array | Uint8Array;
@@ -37,6 +37,7 @@ export class Tensor {
 
   /** A new zero-filled contiguous tensor on `backend`. Used by kernels to create outputs. */
   static empty(backend: Backend, shape: Shape, dtype: DType): Tensor {
+    assertDType('Tensor.empty', dtype, () => `for shape ${fmtShape(shape)}`);
     const bytes = Math.max(sizeOf(shape) * BYTES_PER_ELEMENT[dtype], 4);
     return new Tensor(new Storage(backend, backend.alloc(bytes), bytes), shape, dtype);
   }
@@ -100,7 +101,11 @@ export class Tensor {
 
   // ---------------------------------------------------------------- views
 
-  /** Same data, new shape (one dimension may be -1). A view when the layout allows, else a copy. */
+  /**
+   * Same data, new shape (one dimension may be -1). A view whenever the strides allow it (always for
+   * a contiguous tensor; for other views when only dimensions laid out together are split or merged,
+   * see viewStrides), else a contiguous copy.
+   */
   reshape(shape: Shape): Tensor {
     const op = 'reshape';
     this.assertLive(op);
@@ -129,6 +134,8 @@ export class Tensor {
       );
     }
     if (this.isContiguous()) return this.view(op, out, contiguousStrides(out), this.offset);
+    const strides = viewStrides(this.shape, this.strides, out);
+    if (strides) return this.view(op, out, strides, this.offset);
     const c = this.contiguous();
     const v = c.reshape(out);
     c.dispose();

@@ -9,6 +9,8 @@ import {
   getBackend,
   listBackends,
   matmul,
+  rand,
+  randn,
   registerKernel,
   scopeAsync,
   softmax,
@@ -86,6 +88,19 @@ describe('the webgpu backend in Node', () => {
 });
 
 const mul2 = (t: Tensor) => add(t, t);
+
+describe('random tensors are the same stream on every backend', () => {
+  it('randn and rand with a seed give the cpu values bit for bit on webgpu, in every float dtype', async () => {
+    for (const dtype of ['f32', 'f16', 'bf16'] as const) {
+      const g = randn([3, 50], { seed: 7, dtype, device: 'webgpu' });
+      const c = randn([3, 50], { seed: 7, dtype, device: 'cpu' });
+      expect(g.device).toBe('webgpu');
+      expect(await g.raw()).toEqual(await c.raw());
+      const u = rand([101], { seed: 8, dtype, low: -2, high: 3, device: 'webgpu' });
+      expect(await u.raw()).toEqual(await rand([101], { seed: 8, dtype, low: -2, high: 3 }).raw());
+    }
+  });
+});
 
 describe('the registry carries the webgpu kernels', () => {
   it('refuses a second kernel for the same (op, webgpu) key', () => {
@@ -167,7 +182,9 @@ describe('no adapter: the error names the missing setup step', () => {
         /no WebGPU adapter: VK_ICD_FILENAMES points to a missing file .*scripts\/setup\.sh/,
       );
     } finally {
-      process.env.VK_ICD_FILENAMES = saved;
+      // Assigning undefined would store the string 'undefined'.
+      if (saved === undefined) delete process.env.VK_ICD_FILENAMES;
+      else process.env.VK_ICD_FILENAMES = saved;
     }
   });
 });

@@ -63,7 +63,8 @@ export function writeValues(out: Tensor, values: ArrayLike<number>): void {
       for (let i = 0; i < n; i++) dst[o + i] = f32ToBf16Bits(values[i]);
       break;
     case 'bool':
-      for (let i = 0; i < n; i++) dst[o + i] = values[i] ? 1 : 0;
+      // x != 0, so NaN is true (as in PyTorch and C); `values[i] ? 1 : 0` would make it false.
+      for (let i = 0; i < n; i++) dst[o + i] = values[i] !== 0 ? 1 : 0;
       break;
     case 'i32':
     case 'i8':

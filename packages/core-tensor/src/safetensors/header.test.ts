@@ -37,6 +37,12 @@ describe('safetensors header', () => {
     expect(
       parseSafetensorsHeader(file.subarray(0, h.dataOffset), { byteLength: file.length }).tensors.size,
     ).toBe(2);
+    expect(() => parseSafetensorsHeader(file, { byteLength: -1 })).toThrow(
+      /parseSafetensorsHeader: option 'byteLength' is invalid/,
+    );
+    expect(() => parseSafetensorsHeader(file, { name: 'x' } as never)).toThrow(
+      /parseSafetensorsHeader: options is invalid/,
+    );
   });
 
   it('accepts an empty file (no tensors) and zero-size tensors sharing an offset', () => {

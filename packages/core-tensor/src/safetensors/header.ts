@@ -10,6 +10,7 @@
  * tensors, byte counts that do not match shape x dtype, and bytes no tensor covers (the format
  * forbids holes so that a file cannot hide extra data).
  */
+import { z } from 'zod';
 import type { DType } from '../dtype';
 import { readableDtype, SUPPORTED_DTYPES_MESSAGE } from './dtypes';
 import { SafetensorsError } from './errors';
@@ -219,14 +220,28 @@ export function parseHeaderJson(
   return { tensors: new Map(entries.map((e) => [e.name, e])), metadata, dataOffset };
 }
 
+const HeaderOptions = z.strictObject({
+  /** The file's name, for error messages. */
+  file: z.string().optional(),
+  /** The whole file's size when `bytes` is only its beginning. */
+  byteLength: z.number().int().nonnegative().optional(),
+});
+
 /**
  * Parse and validate the header of a safetensors file held in memory. `bytes` may be the whole
  * file or only its beginning (at least 8 + N bytes); then pass the whole file's `byteLength`.
  */
 export function parseSafetensorsHeader(
   bytes: ArrayBuffer | Uint8Array,
-  opts: { file?: string; byteLength?: number } = {},
+  options: z.input<typeof HeaderOptions> = {},
 ): SafetensorsHeader {
+  const parsed = HeaderOptions.safeParse(options ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.path.length ? `option '${issue.path.join('.')}'` : 'options';
+    throw new SafetensorsError(undefined, `parseSafetensorsHeader: ${field} is invalid: ${issue.message}`);
+  }
+  const opts = parsed.data;
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const fileSize = opts.byteLength ?? u8.byteLength;
   const n = readHeaderLength(u8, fileSize, opts.file);

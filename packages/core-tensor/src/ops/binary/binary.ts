@@ -1,14 +1,16 @@
 /**
  * @file Elementwise binary ops with NumPy broadcasting. Arithmetic keeps the input dtype; the
  * comparisons return `bool`. Inputs must share a dtype (cast first); a JS number operand takes the
- * tensor's dtype.
+ * tensor's dtype and must be a value of it (scalar.ts). Integer arithmetic wraps like the typed
+ * array (two's complement), integer division truncates toward zero, and an integer division by
+ * zero throws.
  */
 
-import { encodeValues, fromStorageArray } from '../../creation';
 import { run1 } from '../../dispatch';
 import { TensorError } from '../../errors';
 import { broadcastShapes } from '../../shape';
 import type { Tensor } from '../../tensor';
+import { scalar } from '../scalar';
 
 export const ARITHMETIC_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;
 export const COMPARISON_OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr'] as const;
@@ -25,7 +27,7 @@ function binary(op: BinaryOpName, a: Tensor, b: Tensor | number): Tensor {
   let bt: Tensor;
   let owned = false;
   if (typeof b === 'number') {
-    bt = fromStorageArray(encodeValues([b], a.dtype), [], a.dtype, a.device);
+    bt = scalar(op, b, a.dtype, a.device);
     owned = true;
   } else {
     bt = b;

@@ -2,6 +2,7 @@
 
 import type { Backend } from '../../backend';
 import { readF64, writeValues } from '../../backends/cpu-access';
+import { fmtShape, TensorError } from '../../errors';
 import { Tensor } from '../../tensor';
 import type { BinaryAttrs, BinaryOpName } from './binary';
 
@@ -39,6 +40,16 @@ export function binaryReference([a, b]: Tensor[], { op, shape }: BinaryAttrs, ba
   bv.dispose();
   const isInt = a.dtype === 'i32' || a.dtype === 'i8' || a.dtype === 'u8';
   const f = (isInt && INT_DIV[op]) || FNS[op];
+  if (isInt && op === 'div') {
+    // An integer has no Inf or NaN to hold x / 0 (PyTorch raises too).
+    const at = y.indexOf(0);
+    if (at >= 0) {
+      throw new TensorError(
+        op,
+        `integer division by zero at flat index ${at} of the broadcast shape ${fmtShape(shape)} (a ${fmtShape(a.shape)}, b ${fmtShape(b.shape)}, ${a.dtype}); cast to a float dtype for IEEE division`,
+      );
+    }
+  }
   const r = new Float64Array(x.length);
   for (let i = 0; i < r.length; i++) r[i] = f(x[i], y[i]);
   writeValues(out, r);

@@ -1,10 +1,15 @@
 /**
  * @file `copy` (materialise any view contiguously, used by Tensor.contiguous) and `cast` (convert
- * dtype: floats round to nearest even, float-to-int truncates toward zero, anything-to-bool is x != 0).
+ * dtype):
+ * - between float dtypes: round to nearest even, bit for bit (NaN payloads kept, see f16.ts);
+ * - float to integer: truncate toward zero; NaN, ±Inf and values outside the integer dtype's range
+ *   throw (C leaves them undefined and PyTorch returns platform-dependent garbage);
+ * - integer to integer: two's-complement wrap, as C and PyTorch do (i32 300 -> u8 44);
+ * - anything to bool: x != 0 (NaN is true); bool to anything: 0 or 1.
  */
 import { run1 } from '../../dispatch';
 import { assertDType, type DType } from '../../dtype';
-import { TensorError } from '../../errors';
+import { fmtShape } from '../../errors';
 import type { Tensor } from '../../tensor';
 
 export interface CastAttrs {
@@ -12,8 +17,8 @@ export interface CastAttrs {
 }
 
 export function cast(t: Tensor, dtype: DType): Tensor {
-  assertDType(dtype, 'cast');
   t.assertLive('cast');
+  assertDType('cast', dtype, () => `for input ${fmtShape(t.shape)} (${t.dtype})`);
   if (t.dtype === dtype) return t.contiguous();
   return run1('cast', [t], { dtype } satisfies CastAttrs);
 }
@@ -21,6 +26,5 @@ export function cast(t: Tensor, dtype: DType): Tensor {
 /** Always a new contiguous storage (unlike Tensor.contiguous, which may return a view). */
 export function clone(t: Tensor): Tensor {
   t.assertLive('clone');
-  if (t.size === 0) throw new TensorError('clone', 'cannot clone an empty tensor');
   return run1('copy', [t]);
 }

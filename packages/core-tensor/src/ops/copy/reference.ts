@@ -2,6 +2,8 @@
 import type { Backend } from '../../backend';
 import { cpuStorage, cpuStorageAs } from '../../backends/cpu';
 import { readF64, stridedPositions, writeValues } from '../../backends/cpu-access';
+import type { DType } from '../../dtype';
+import { fmtShape, TensorError } from '../../errors';
 import { bf16ArrayToF32, f16ArrayToF32, f32ArrayToBf16, f32ArrayToF16 } from '../../f16';
 import { Tensor } from '../../tensor';
 import type { CastAttrs } from './copy';
@@ -18,6 +20,13 @@ export function copyReference([t]: Tensor[], _attrs: object, backend: Backend): 
 }
 
 const FLOATS = new Set(['f32', 'f16', 'bf16']);
+
+/** The values each integer dtype holds. */
+const INT_RANGE: Partial<Record<DType, [number, number]>> = {
+  i32: [-(2 ** 31), 2 ** 31 - 1],
+  i8: [-128, 127],
+  u8: [0, 255],
+};
 
 export function castReference([t]: Tensor[], { dtype }: CastAttrs, backend: Backend): Tensor {
   const out = Tensor.empty(backend, t.shape, dtype);
@@ -38,6 +47,19 @@ export function castReference([t]: Tensor[], { dtype }: CastAttrs, backend: Back
     c.dispose();
     return out;
   }
-  writeValues(out, readF64(t));
+  const v = readF64(t);
+  const range = FLOATS.has(t.dtype) ? INT_RANGE[dtype] : undefined;
+  if (range) {
+    for (let i = 0; i < v.length; i++) {
+      const x = Math.trunc(v[i]);
+      if (!(x >= range[0] && x <= range[1])) {
+        throw new TensorError(
+          'cast',
+          `value ${v[i]} at flat index ${i} of input ${fmtShape(t.shape)} (${t.dtype}) has no ${dtype} value (${dtype} holds integers ${range[0]}..${range[1]})`,
+        );
+      }
+    }
+  }
+  writeValues(out, v);
   return out;
 }

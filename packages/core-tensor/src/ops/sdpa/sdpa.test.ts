@@ -77,6 +77,7 @@ const CASES: Case[] = [
   { B: 2, Hq: 4, Hkv: 2, S: 3, T: 6, D: 4, Dv: 4, maskShape: [3, 6] },
   { B: 2, Hq: 2, Hkv: 1, S: 4, T: 6, D: 4, Dv: 4, maskShape: [2, 1, 4, 6], causal: true },
   { B: 1, Hq: 2, Hkv: 2, S: 2, T: 3, D: 4, Dv: 2, maskShape: [1, 2, 1, 3], scale: 0.3 },
+  { B: 2, Hq: 4, Hkv: 2, S: 3, T: 5, D: 4, Dv: 4, maskShape: [2, 1, 1, 5], causal: true }, // padding
 ];
 
 describe('sdpa vs the explicit formula', () => {
@@ -149,6 +150,34 @@ describe('sdpa vs the explicit formula', () => {
     });
     const b = sdpa(t4([qb1], 1), t4([ctxK, kb1], P + 1), t4([ctxV, vb1], P + 1), { causal: true });
     expectClose(await tree.array(), await concat([a, b], 2).array(), 1e-6, 1e-7, 'tree vs branches');
+  });
+
+  it('a padding mask [B, 1, 1, T] equals attention over each sequence without its padding', async () => {
+    // Left-padded batch: sequence b starts after pads[b] padding keys; decode (S = 1) and a chunk (S = 2).
+    const [Hq, Hkv, T, D] = [4, 2, 7, 8];
+    const pads = [0, 3, 5];
+    const B = pads.length;
+    for (const S of [1, 2]) {
+      const q = randn(rng, B * Hq * S * D);
+      const k = randn(rng, B * Hkv * T * D);
+      const v = randn(rng, B * Hkv * T * D);
+      const keep = pads.flatMap((p) => Array.from({ length: T }, (_, j) => +(j >= p)));
+      const padded = sdpa(
+        makeTensor(q, [B, Hq, S, D], 'f32', 'permuted'),
+        makeTensor(k, [B, Hkv, T, D], 'f32', 'strided'),
+        makeTensor(v, [B, Hkv, T, D]),
+        { causal: true, mask: tensor(keep, [B, 1, 1, T], { dtype: 'bool' }) },
+      );
+      const got = await padded.array();
+      for (const [b, p] of pads.entries()) {
+        const kb = tensor(k.subarray(b * Hkv * T * D, (b + 1) * Hkv * T * D), [1, Hkv, T, D]).slice(2, p);
+        const vb = tensor(v.subarray(b * Hkv * T * D, (b + 1) * Hkv * T * D), [1, Hkv, T, D]).slice(2, p);
+        const qb = tensor(q.subarray(b * Hq * S * D, (b + 1) * Hq * S * D), [1, Hq, S, D]);
+        const want = await sdpa(qb, kb, vb, { causal: true }).array();
+        const n = Hq * S * D;
+        expectClose(got.slice(b * n, (b + 1) * n), want, 1e-6, 1e-7, `S ${S} batch ${b} pads ${p}`);
+      }
+    }
   });
 
   it('softmax weights sum to one: attending to constant values returns that constant', async () => {

@@ -69,6 +69,57 @@ describe('concat / stack / split', () => {
     expect(await stack([tensor(1), tensor(2)], 0).array()).toEqual([1, 2]);
   });
 
+  it('stack and split match index arithmetic on random shapes, axes, dtypes and layouts', async () => {
+    let c = 0;
+    for (const dtype of ['f32', 'bf16', 'i8', 'bool'] as DType[]) {
+      for (const shape of [[5], [2, 3], [3, 1, 4], [2, 2, 2, 3]]) {
+        const n = sizeOf(shape);
+        const parts = [0, 1, 2].map(() => {
+          const x = randint(rng, n, dtype === 'bool' ? 0 : -9, dtype === 'bool' ? 2 : 9);
+          return { x, t: makeTensor(x, shape, dtype, LAYOUTS[c++ % 3]) };
+        });
+        for (let axis = -shape.length - 1; axis <= shape.length; axis++) {
+          const ax = axis < 0 ? axis + shape.length + 1 : axis;
+          const out = [...shape.slice(0, ax), 3, ...shape.slice(ax)];
+          const y = stack(
+            parts.map((p) => p.t),
+            axis,
+          );
+          expect(y.shape).toEqual(out);
+          expect(y.dtype).toBe(dtype);
+          // Output element idx comes from part idx[ax] at the index without that axis.
+          const want = Array.from({ length: sizeOf(out) }, (_, i) => {
+            const idx = unravel(i, out);
+            const k = idx.splice(ax, 1)[0];
+            return parts[k].x[ravel(idx, shape)];
+          });
+          expect(await y.array(), `stack ${dtype} [${shape}] axis ${axis}`).toEqual(want);
+        }
+        // split along every axis into random sizes (zeros allowed), each part checked on its own.
+        for (let ax = 0; ax < shape.length; ax++) {
+          const len = shape[ax];
+          const cut = Math.floor(rng() * (len + 1));
+          const sizes = [cut, 0, len - cut];
+          const pieces = split(parts[0].t, sizes, ax - shape.length);
+          let start = 0;
+          for (const [j, piece] of pieces.entries()) {
+            const ps = shape.slice();
+            ps[ax] = sizes[j];
+            expect(piece.shape).toEqual(ps);
+            expect(piece.storage).toBe(parts[0].t.storage);
+            const want = Array.from({ length: sizeOf(ps) }, (_, i) => {
+              const idx = unravel(i, ps);
+              idx[ax] += start;
+              return parts[0].x[ravel(idx, shape)];
+            });
+            expect(await piece.array(), `split ${dtype} [${shape}] axis ${ax} part ${j}`).toEqual(want);
+            start += sizes[j];
+          }
+        }
+      }
+    }
+  });
+
   it('split returns views (same storage, no copy) that concat back to the input', async () => {
     const x = randint(rng, 4 * 6, -9, 9);
     const t = makeTensor(x, [4, 6], 'f32', 'permuted');

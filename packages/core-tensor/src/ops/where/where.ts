@@ -3,36 +3,16 @@
  * maskedFill(t, mask, value): t with `value` where mask is true; mask broadcasts to t's shape.
  * cond and mask are bool; a and b share a dtype, and a JS number takes the other operand's dtype.
  */
-import { encodeValues, fromStorageArray } from '../../creation';
 import { run1 } from '../../dispatch';
-import { type DType, isFloat } from '../../dtype';
 import { fmtShape, TensorError } from '../../errors';
 import { broadcastShapes, shapesEqual } from '../../shape';
 import type { Tensor } from '../../tensor';
 import { assertDTypeIn } from '../checks';
+import { scalar } from '../scalar';
 
 export interface WhereAttrs {
   /** Broadcast output shape. */
   shape: number[];
-}
-
-const INT_RANGE: Partial<Record<DType, [number, number]>> = {
-  i32: [-(2 ** 31), 2 ** 31 - 1],
-  i8: [-128, 127],
-  u8: [0, 255],
-  bool: [0, 1],
-};
-
-/** A 0-d tensor holding `value` in `dtype`, refusing values the dtype cannot hold. */
-function scalar(op: string, value: number, dtype: DType, device: string): Tensor {
-  const range = INT_RANGE[dtype];
-  if (!isFloat(dtype) && (!Number.isInteger(value) || value < range![0] || value > range![1])) {
-    throw new TensorError(
-      op,
-      `value ${value} cannot be stored in dtype ${dtype} (integers ${range![0]}..${range![1]})`,
-    );
-  }
-  return fromStorageArray(encodeValues([value], dtype), [], dtype, device);
 }
 
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
