@@ -9,7 +9,7 @@
  * token tree is scored in one forward.
  */
 import { concat, type Tensor, tensor } from '@hasten/core-tensor';
-import type { KVCache } from '@hasten/kv';
+import { ContiguousKVCache, type KVCache } from '@hasten/kv';
 import type { LlamaConfig } from './config';
 import { ModelError } from './errors';
 
@@ -43,6 +43,23 @@ export interface CreateCacheOptions {
   maxLength?: number;
   /** Positions allocated up front (default maxLength). */
   capacity?: number;
+}
+
+/** A ContiguousKVCache shaped for `config`; `capacity` and `device` are the implementation's defaults. */
+export function contiguousCacheFor(
+  config: LlamaConfig,
+  opts: CreateCacheOptions,
+  defaults: { capacity: number; device?: string },
+): ContiguousKVCache {
+  return new ContiguousKVCache({
+    numLayers: config.numLayers,
+    batch: opts.batch ?? 1,
+    numKvHeads: config.numKvHeads,
+    headDim: config.headDim,
+    maxLength: opts.maxLength ?? config.contextLength,
+    capacity: opts.capacity ?? defaults.capacity,
+    ...(defaults.device ? { device: defaults.device } : {}),
+  });
 }
 
 export interface CausalLM {

@@ -21,10 +21,11 @@ import {
   silu,
   type Tensor,
 } from '@hasten/core-tensor';
-import { ContiguousKVCache, type KVCache } from '@hasten/kv';
+import type { KVCache } from '@hasten/kv';
 import {
   type CausalLM,
   type CreateCacheOptions,
+  contiguousCacheFor,
   type ForwardInput,
   type ForwardOutput,
   type ForwardStep,
@@ -66,18 +67,10 @@ export class LlamaModel implements CausalLM {
   }
 
   createCache(opts: CreateCacheOptions = {}): KVCache {
-    const c = this.config;
-    return new ContiguousKVCache({
-      numLayers: c.numLayers,
-      batch: opts.batch ?? 1,
-      numKvHeads: c.numKvHeads,
-      headDim: c.headDim,
-      maxLength: opts.maxLength ?? c.contextLength,
-      // Long-context models (128k positions) would reserve gigabytes up front; start smaller and
-      // let the cache double as it fills.
-      capacity: opts.capacity ?? Math.min(4096, opts.maxLength ?? c.contextLength),
-      device: this.device,
-    });
+    // Long-context models (128k positions) would reserve gigabytes up front; start smaller and
+    // let the cache double as it fills.
+    const capacity = Math.min(4096, opts.maxLength ?? this.config.contextLength);
+    return contiguousCacheFor(this.config, opts, { capacity, device: this.device });
   }
 
   forward(input: ForwardInput): Promise<ForwardOutput> {

@@ -6,12 +6,34 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../errors';
 import type { LlamaModel } from '../llama/model';
 import { loadCausalLM } from '../load';
-import { fixtureDir, readReference, relativeError } from '../testing';
+import { FAMILIES, fixtureDir, readReference, relativeError } from '../testing';
 import { OrtCausalLM } from './model';
 
 const TOL = 1e-4;
 
 const TRAINED = ['code-draft', 'code-target'];
+
+describe.each(FAMILIES)('OrtCausalLM on our export of families/%s', (family) => {
+  it('matches the PyTorch reference in one forward and through the cache in chunks', async () => {
+    const dir = fixtureDir(`families/${family}`, 'onnx/model.onnx');
+    const ort = await OrtCausalLM.load(dir, { intraOpNumThreads: 1 });
+    const ref = await readReference(dir);
+    try {
+      const out = await ort.forward({
+        tokens: ref.input_ids,
+        positions: ref.position_ids,
+        outputHiddenStates: true,
+      });
+      expect(await relativeError(out.logits, ref.logits)).toBeLessThan(TOL);
+      expect(await relativeError(out.hiddenStates!, ref.hidden_states)).toBeLessThan(TOL);
+      const cache = ort.createCache({ batch: ref.input_ids.shape[0] });
+      const chunked = await ort.forward({ tokens: ref.input_ids, cache, chunkSize: 5 });
+      expect(await relativeError(chunked.logits, ref.logits)).toBeLessThan(TOL);
+    } finally {
+      ort.dispose();
+    }
+  });
+});
 
 describe.each(TRAINED)('OrtCausalLM on our export of %s (4-D additive mask)', (name) => {
   let ort: OrtCausalLM;

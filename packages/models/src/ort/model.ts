@@ -15,11 +15,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CpuBackend, cpuStorage, getBackend, Storage, Tensor } from '@hasten/core-tensor';
-import { ContiguousKVCache, type KVCache } from '@hasten/kv';
+import type { KVCache } from '@hasten/kv';
 import * as ort from 'onnxruntime-node';
 import {
   type CausalLM,
   type CreateCacheOptions,
+  contiguousCacheFor,
   type ForwardInput,
   type ForwardOutput,
   forwardChunked,
@@ -179,16 +180,8 @@ export class OrtCausalLM implements CausalLM {
   }
 
   createCache(opts: CreateCacheOptions = {}): KVCache {
-    const c = this.config;
     // capacity 0: the cache adopts onnxruntime's present tensors instead of preallocating.
-    return new ContiguousKVCache({
-      numLayers: c.numLayers,
-      batch: opts.batch ?? 1,
-      numKvHeads: c.numKvHeads,
-      headDim: c.headDim,
-      maxLength: opts.maxLength ?? c.contextLength,
-      capacity: 0,
-    });
+    return contiguousCacheFor(this.config, { ...opts, capacity: 0 }, { capacity: 0 });
   }
 
   forward(input: ForwardInput): Promise<ForwardOutput> {
