@@ -5,6 +5,8 @@
 export {
   type BenchmarkCase,
   type BenchmarkDefinition,
+  type BenchSide,
+  type CaseTiming,
   defineBenchmark,
   defineCase,
 } from './harness/benchmark.js';

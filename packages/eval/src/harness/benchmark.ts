@@ -1,8 +1,20 @@
+import type { SpeedupEstimate } from '../metrics/speedup.js';
+import type { SampleSummary } from '../metrics/summarize.js';
 import type { EnvironmentInput } from './environment.js';
 import type { QualityCheck, Series } from './schema.js';
 
 // What a package's bench/ file declares: cases that each run a method and its baseline on the same
 // inputs, plus the quality check that makes the speed-up meaningful.
+
+/** The case's measured times, handed to `quality` for checks that are about speed (a cost target). */
+export interface CaseTiming {
+  /** Milliseconds per call, as in the result. */
+  baseline: SampleSummary;
+  method: SampleSummary;
+  speedup: SpeedupEstimate;
+}
+
+export type BenchSide = 'baseline' | 'method';
 
 export interface BenchmarkCase<R> {
   name: string;
@@ -11,12 +23,27 @@ export interface BenchmarkCase<R> {
   methodLabel?: string;
   baseline: () => R | Promise<R>;
   method: () => R | Promise<R>;
-  /** Compares the outputs of the last measured runs (method syntax: bivariant, so cases mix output types). */
-  quality?(baselineOut: R, methodOut: R): QualityCheck | Promise<QualityCheck>;
+  /**
+   * Compares the outputs of the last measured runs (method syntax: bivariant, so cases mix output
+   * types). `timing` holds the measured times, for a check stated as a cost target.
+   */
+  quality?(baselineOut: R, methodOut: R, timing: CaseTiming): QualityCheck | Promise<QualityCheck>;
   /** Work per call (e.g. { amount: 128, unit: 'tokens' }) to report rates beside the times. */
   work?: { amount: number; unit: string };
   /** Calls per timed sample, for functions too fast to time one by one (default 1). */
   batch?: number;
+  /**
+   * Target length of a timed sample in ms: after the warm-up, each side is timed (over 1, 2, 4, ...
+   * calls until they last sampleMs / 4) and gets max(batch, ceil(sampleMs / its ms per call)) calls
+   * per sample, so sub-millisecond calls are timed over many calls and both sides' samples last
+   * about as long. Recorded as `callsPerSample`.
+   */
+  sampleMs?: number;
+  /**
+   * Runs untimed before each timed sample of a side, with that side's calls per sample: e.g. wait for a
+   * thread pool that spins after work to go idle, then re-warm the side that runs next.
+   */
+  beforeSample?(side: BenchSide, calls: number): void | Promise<void>;
   warmup?: number;
   repeats?: number;
   setup?(): void | Promise<void>;

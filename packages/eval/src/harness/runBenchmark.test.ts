@@ -86,6 +86,92 @@ describe('runBenchmark with a fake clock (exact timings, no wall-clock assertion
     expect(ab.join('')).toBe('BMBMBM');
   });
 
+  it('sampleMs calibrates calls per sample per side; beforeSample runs untimed before each sample', async () => {
+    const clock = fakeClock();
+    const log: string[] = [];
+    let calls = { B: 0, M: 0 };
+    const r = await runBenchmark(
+      defineBenchmark({
+        package: 'synthetic',
+        name: 'sample-ms',
+        warmup: 1,
+        repeats: 2,
+        cases: [
+          defineCase({
+            name: 'fast calls',
+            sampleMs: 10,
+            batch: 3,
+            baseline: () => {
+              calls.B++;
+              clock.advance(0.5);
+              return 'b';
+            },
+            method: () => {
+              calls.M++;
+              clock.advance(0.2);
+              return 'm';
+            },
+            beforeSample: (side, n) => {
+              log.push(`${side}:${n}:${calls.B}/${calls.M}`);
+              calls = { B: 0, M: 0 };
+              clock.advance(100); // e.g. a pause for a spinning thread pool: never timed
+            },
+            quality: (b: string, m: string, timing) => ({
+              metric: 'ms per call ratio',
+              value: timing.baseline.median / timing.method.median,
+              pass: b === 'b' && m === 'm' && timing.speedup.ratio > 1,
+            }),
+          }),
+          defineCase({
+            name: 'slow calls',
+            sampleMs: 10,
+            batch: 2,
+            baseline: () => clock.advance(30),
+            method: () => clock.advance(20),
+          }),
+        ],
+      }),
+      { clock: clock.now },
+    );
+    // Warm-up (1 + 1 call); calibration times 1, 2, 4, ... calls until they last sampleMs / 4 = 2.5 ms
+    // (baseline 1 + 2 + 4 + 8, method 1 + 2 + 4 + 8 + 16), then ceil(10 / 0.5) = 20 and
+    // ceil(10 / 0.2) = 50 calls per sample, ABBA; the hook sees what ran since the last sample.
+    expect(log).toEqual(['baseline:20:16/32', 'method:50:20/0', 'method:50:0/50', 'baseline:20:0/50']);
+    const fast = r.cases[0]!;
+    expect(fast.callsPerSample).toEqual({ baseline: 20, method: 50 });
+    // The fake clock adds in floating point: exact to ~1e-12.
+    const rounded = (xs: number[]) => xs.map((x) => Number(x.toFixed(9)));
+    expect(rounded(fast.samples.baseline)).toEqual([0.5, 0.5]);
+    expect(rounded(fast.samples.method)).toEqual([0.2, 0.2]);
+    expect(fast.quality!.value).toBeCloseTo(2.5, 9);
+    expect(fast.quality!.pass).toBe(true);
+    // Calls slower than sampleMs keep `batch`.
+    expect(r.cases[1]!.callsPerSample).toEqual({ baseline: 2, method: 2 });
+    expect(r.cases[1]!.samples.baseline).toEqual([30, 30]);
+    // Without batch or sampleMs nothing is recorded, as before.
+    const plain = await syntheticResult();
+    expect(plain.cases[0]!.callsPerSample).toBeUndefined();
+    await expect(
+      runBenchmark(
+        {
+          package: 'p',
+          name: 'x',
+          warmup: 0,
+          repeats: 1,
+          cases: [{ name: 'a', sampleMs: 5, baseline: () => 1, method: () => clock.advance(1) }],
+        },
+        { clock: clock.now },
+      ),
+    ).rejects.toThrow(/case "a" baseline took no measurable time over 1048576 calls/);
+    await expect(
+      runBenchmark({
+        package: 'p',
+        name: 'x',
+        cases: [{ name: 'a', sampleMs: 0, baseline: () => 1, method: () => 1 }],
+      }),
+    ).rejects.toThrow(/options\.cases\.0\.sampleMs/);
+  });
+
   it('runs a real CPU workload end to end (structure only)', async () => {
     const n = 20000;
     const data = Float64Array.from({ length: n }, (_, i) => Math.sin(i));

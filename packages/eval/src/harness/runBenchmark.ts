@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { speedup } from '../metrics/speedup.js';
 import { summarize } from '../metrics/summarize.js';
 import { fail, parseOptions } from '../util/check.js';
-import type { BenchmarkCase, BenchmarkDefinition } from './benchmark.js';
+import type { BenchmarkCase, BenchmarkDefinition, BenchSide } from './benchmark.js';
 import { detectEnvironment, environmentInputSchema } from './environment.js';
 import {
   BENCH_SCHEMA_VERSION,
@@ -19,7 +19,9 @@ import {
 // the method run back to back in this process (interleaved, so drift of clock speed or heat hits both
 // sides alike; 'abba' also alternates which runs first). Reports median and MAD/IQR per side, the
 // speed-up median(baseline)/median(method) with a paired bootstrap CI, and the quality check on the
-// outputs of the last round. Isomorphic: timing is `performance.now()`; writing files is in node.ts.
+// outputs of the last round. Calls too fast to time one by one are averaged over `batch` calls per
+// sample, or over as many as fill `sampleMs` (calibrated per side after the warm-up). Isomorphic:
+// timing is `performance.now()`; writing files is in node.ts.
 
 const slug = /^[a-z0-9][a-z0-9._-]*$/;
 const fn = (what: string) =>
@@ -37,6 +39,8 @@ const caseSchema = z
       .strict()
       .optional(),
     batch: z.number().int().min(1).optional(),
+    sampleMs: z.number().positive().optional(),
+    beforeSample: fn('a function (side, calls) => void').optional(),
     warmup: z.number().int().min(0).optional(),
     repeats: z.number().int().min(1).optional(),
     setup: fn('a function').optional(),
@@ -141,6 +145,12 @@ export async function runBenchmark(
         done++;
         progress('warmup');
       }
+      const calls = { baseline: batch, method: batch };
+      if (c.sampleMs !== undefined) {
+        for (const side of ['baseline', 'method'] as const) {
+          calls[side] = await calibrate(c, side, batch, c.sampleMs, clock);
+        }
+      }
       const bt: number[] = [];
       const mt: number[] = [];
       let lastBaseline: unknown;
@@ -150,7 +160,8 @@ export async function runBenchmark(
         for (const side of methodFirst
           ? (['method', 'baseline'] as const)
           : (['baseline', 'method'] as const)) {
-          const { ms, out } = await timeCall(c, side, batch, clock);
+          await c.beforeSample?.(side, calls[side]);
+          const { ms, out } = await timeCall(c, side, calls[side], clock);
           if (side === 'baseline') {
             bt.push(ms);
             lastBaseline = out;
@@ -163,7 +174,7 @@ export async function runBenchmark(
         progress('measure');
       }
       progress('quality');
-      results.push(await caseResult(c, bt, mt, lastBaseline, lastMethod, def));
+      results.push(await caseResult(c, bt, mt, calls, lastBaseline, lastMethod, def));
     } finally {
       await c.teardown?.();
     }
@@ -192,9 +203,42 @@ export async function runBenchmark(
   );
 }
 
+/** Most calls per sample that `sampleMs` may ask for. */
+const MAX_CALLS = 2 ** 20;
+
+/**
+ * Calls per sample so that one sample lasts about `sampleMs`: times 1, 2, 4, ... calls until they
+ * take at least a quarter of `sampleMs` (so one slow first call does not set the count), then
+ * scales; at least `batch`, at most MAX_CALLS.
+ */
+async function calibrate(
+  c: BenchmarkCase<unknown>,
+  side: BenchSide,
+  batch: number,
+  sampleMs: number,
+  clock: () => number,
+): Promise<number> {
+  const fn = c[side];
+  for (let n = 1; ; n *= 2) {
+    const t0 = clock();
+    for (let i = 0; i < n; i++) await fn();
+    const elapsed = clock() - t0;
+    if (elapsed > 0 && (elapsed >= sampleMs / 4 || n >= MAX_CALLS)) {
+      return Math.min(MAX_CALLS, Math.max(batch, Math.ceil((sampleMs * n) / elapsed)));
+    }
+    if (n >= MAX_CALLS) {
+      return fail(
+        'runBenchmark',
+        `case "${c.name}" ${side}`,
+        `took no measurable time over ${n} calls: too fast for the clock`,
+      );
+    }
+  }
+}
+
 async function timeCall(
   c: BenchmarkCase<unknown>,
-  side: 'baseline' | 'method',
+  side: BenchSide,
   batch: number,
   clock: () => number,
 ): Promise<{ ms: number; out: unknown }> {
@@ -217,6 +261,7 @@ async function caseResult(
   c: BenchmarkCase<unknown>,
   bt: number[],
   mt: number[],
+  calls: Record<BenchSide, number>,
   lastBaseline: unknown,
   lastMethod: unknown,
   def: { confidence: number; resamples: number; seed: number },
@@ -231,6 +276,7 @@ async function caseResult(
     baseline,
     method,
     samples: { baseline: bt, method: mt },
+    ...(calls.baseline > 1 || calls.method > 1 ? { callsPerSample: { ...calls } } : {}),
     speedup: speedup(bt, mt, {
       paired: true,
       confidence: def.confidence,
@@ -246,7 +292,7 @@ async function caseResult(
     };
   }
   if (c.quality) {
-    const q = await c.quality(lastBaseline, lastMethod);
+    const q = await c.quality(lastBaseline, lastMethod, { baseline, method, speedup: result.speedup });
     const parsed = qualityCheckSchema.safeParse(q);
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');

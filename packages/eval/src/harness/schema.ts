@@ -68,6 +68,8 @@ export const caseResultSchema = z.object({
   baseline: sampleSummarySchema,
   method: sampleSummarySchema,
   samples: z.object({ baseline: z.array(z.number()), method: z.array(z.number()) }),
+  /** Calls averaged in each timed sample (case.batch / case.sampleMs); absent when 1 for both sides. */
+  callsPerSample: z.object({ baseline: z.number().int().min(1), method: z.number().int().min(1) }).optional(),
   speedup: speedupSchema,
   /** Work per call (e.g. 128 tokens) and the resulting rates at the median time. */
   work: z

@@ -27,13 +27,27 @@ export function packA(
   dst: Float32Array,
   d0: number,
 ): void {
-  const full = (m >> 2) * 4;
+  const groups = m >> 2;
   const rest = m & 3;
-  for (let i = 0; i < m; i++) {
-    const w = i < full ? 4 : rest; // interleave width of this row's group
-    const base = d0 + (i >> 2) * k * 4 + (i & 3);
-    const row = off + i * sm;
-    for (let q = 0; q < k; q++) dst[base + q * w] = src[row + q * sk];
+  // Groups of 4 rows: [k][4] written in order, the 4 rows read side by side.
+  for (let g = 0; g < groups; g++) {
+    const r0 = off + 4 * g * sm;
+    const r1 = r0 + sm;
+    const r2 = r1 + sm;
+    const r3 = r2 + sm;
+    let d = d0 + g * k * 4;
+    for (let q = 0, s = 0; q < k; q++, s += sk, d += 4) {
+      dst[d] = src[r0 + s];
+      dst[d + 1] = src[r1 + s];
+      dst[d + 2] = src[r2 + s];
+      dst[d + 3] = src[r3 + s];
+    }
+  }
+  // The m % 4 remaining rows, interleaved the same way: [k][rest].
+  const base = d0 + groups * k * 4;
+  for (let i = 0; i < rest; i++) {
+    const row = off + (groups * 4 + i) * sm;
+    for (let q = 0; q < k; q++) dst[base + q * rest + i] = src[row + q * sk];
   }
 }
 
