@@ -52,7 +52,10 @@ const warmup = Number(args.warmup ?? 1);
 
 // --fixture: another folder laid out like fixtures/code-target (config.json, model.safetensors,
 // onnx/model.onnx, onnx-optimum/), e.g. for trying the bench on a freshly exported model.
-const dir = args.fixture ? resolve(args.fixture) : fixtureDir('code-target', 'onnx/model.onnx');
+// A relative --fixture is taken from where npm was invoked (INIT_CWD), not the package folder.
+const dir = args.fixture
+  ? resolve(process.env.INIT_CWD ?? process.cwd(), args.fixture)
+  : fixtureDir('code-target', 'onnx/model.onnx');
 if (!existsSync(join(dir, 'onnx-optimum', 'onnx', 'model.onnx'))) {
   throw new Error(`${dir}/onnx-optimum/onnx/model.onnx is missing; run \`npm run fixtures\` to build it`);
 }
