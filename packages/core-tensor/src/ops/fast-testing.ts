@@ -10,7 +10,7 @@ import type { DType } from '../dtype';
 import { getKernel, type KernelFn } from '../index';
 import { sizeOf } from '../shape';
 import type { Tensor } from '../tensor';
-import { expectClose, type Layout, makeTensor, ravel, unravel } from '../test-utils';
+import { type Layout, makeTensor, ravel, unravel } from '../test-utils';
 
 /** test-utils' layouts, plus 'heads' and 'cache' for rank-4 [B, H, S, D] tensors. */
 export type FastLayout = Layout | 'heads' | 'cache';
@@ -72,26 +72,17 @@ export function expectCpuKernel(op: string, fn: KernelFn): void {
   expect(getKernel(op, 'reference').fn, `reference kernel of ${op}`).not.toBe(fn);
 }
 
-/** Same shape, dtype and values, bit for bit (NaN matches NaN; +0 and -0 differ). */
-export async function expectSame(cpu: Tensor, ref: Tensor, label: string): Promise<void> {
-  expect(cpu.device, label).toBe('cpu');
-  expect(ref.device, label).toBe('reference');
-  expect(cpu.shape, label).toEqual(ref.shape);
-  expect(cpu.dtype, label).toBe(ref.dtype);
+/**
+ * How `cpu` differs from `ref` (device, shape, dtype, or the first element that is not the same bit
+ * for bit: NaN matches NaN, +0 and -0 differ), or null when they are identical. Tests assert
+ * `expect(await bitMismatch(cpu, ref), label).toBeNull()`, so a failure says what differed.
+ */
+export async function bitMismatch(cpu: Tensor, ref: Tensor): Promise<string | null> {
+  if (cpu.device !== 'cpu' || ref.device !== 'reference') return `devices ${cpu.device} / ${ref.device}`;
+  if (cpu.shape.join() !== ref.shape.join())
+    return `shape [${cpu.shape}] on cpu, [${ref.shape}] on reference`;
+  if (cpu.dtype !== ref.dtype) return `dtype ${cpu.dtype} on cpu, ${ref.dtype} on reference`;
   const [a, b] = await Promise.all([cpu.data(), ref.data()]);
   const bad = a.findIndex((x, i) => !Object.is(x, b[i]));
-  if (bad >= 0) expect.fail(`${label}: element ${bad} is ${a[bad]} on cpu, ${b[bad]} on reference`);
-}
-
-/** Same shape and dtype, values within |cpu - ref| <= atol + rtol·|ref|. */
-export async function expectNear(
-  cpu: Tensor,
-  ref: Tensor,
-  rtol: number,
-  atol: number,
-  label: string,
-): Promise<void> {
-  expect(cpu.shape, label).toEqual(ref.shape);
-  expect(cpu.dtype, label).toBe(ref.dtype);
-  expectClose(await cpu.data(), await ref.data(), rtol, atol, label);
+  return bad < 0 ? null : `element ${bad} is ${a[bad]} on cpu, ${b[bad]} on reference`;
 }
