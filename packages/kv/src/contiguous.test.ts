@@ -203,4 +203,69 @@ describe('ContiguousKVCache', () => {
     const short = tensor(new Array(B * KV * 3 * D).fill(0), [B, KV, 3, D]);
     expect(() => cache.append(1, x, short)).toThrow(/k has 10 positions but v has 3/);
   });
+
+  it('keepPositions keeps the prefix and the listed positions in order, on every layer', async () => {
+    const rand = uniforms(11);
+    const cache = new ContiguousKVCache({ ...opts, capacity: 4 }); // grows while filling
+    const ctx = randKV(rand, 5);
+    const tree = randKV(rand, 6);
+    step(cache, ctx.t, ctx.t);
+    step(cache, tree.t, tree.t);
+    // Accepted path: tree nodes 1, 3, 4 (positions 6, 8, 9).
+    cache.keepPositions(5, [6, 8, 9]);
+    expect(cache.length).toBe(8);
+    const pick = (v: number[][][][], idx: number[]) => v.map((b) => b.map((h) => idx.map((i) => h[i])));
+    const want = cat([ctx.vals, pick(tree.vals, [1, 3, 4])]);
+    for (let l = 0; l < cache.numLayers; l++) {
+      await expectClose(cache.keys(l), want);
+      await expectClose(cache.values(l), want);
+    }
+    // Appends continue after the kept path.
+    const next = randKV(rand, 1);
+    step(cache, next.t, next.t);
+    await expectClose(cache.keys(1), cat([ctx.vals, pick(tree.vals, [1, 3, 4]), next.vals]));
+    // Keeping nothing is a truncation; the prefix alone stays.
+    cache.keepPositions(2, []);
+    await expectClose(cache.values(0), cat([pick(ctx.vals, [0, 1])]));
+  });
+
+  it('keepPositions on adopted (ONNX-style) buffers and its errors', async () => {
+    const rand = uniforms(12);
+    const cache = new ContiguousKVCache({ ...opts, capacity: 0 });
+    const all = randKV(rand, 6);
+    for (let l = 0; l < cache.numLayers; l++) cache.adopt(l, all.t.slice(2, 0, 6), all.t.slice(2, 0, 6));
+    cache.commit();
+    cache.keepPositions(3, [5]);
+    const pick = (v: number[][][][], idx: number[]) => v.map((b) => b.map((h) => idx.map((i) => h[i])));
+    await expectClose(cache.keys(0), cat([pick(all.vals, [0, 1, 2, 5])]));
+    expect(() => cache.keepPositions(2, [3, 3])).toThrow(/strictly increasing integers in \[2, 4\)/);
+    expect(() => cache.keepPositions(5, [])).toThrow(/prefix 5 must be an integer in \[0, 4\]/);
+    cache.append(0, all.t.slice(2, 0, 1), all.t.slice(2, 0, 1));
+    expect(() => cache.keepPositions(1, [])).toThrow(/uncommitted positions pending/);
+  });
+
+  it('records left padding per row; fork copies it and truncate(0) clears it', () => {
+    const rand = uniforms(13);
+    const cache = new ContiguousKVCache(opts);
+    expect(cache.padding).toEqual([0, 0]);
+    const x = randKV(rand, 4);
+    step(cache, x.t, x.t);
+    cache.setPadding([3, 0]);
+    expect(cache.padding).toEqual([3, 0]);
+    const copy = cache.fork();
+    expect(copy.padding).toEqual([3, 0]);
+    expect(() => cache.setPadding([1])).toThrow(/padding must hold 2 integers/);
+    expect(() => cache.setPadding([5, 0])).toThrow(/in \[0, 4\]/);
+    cache.truncate(2);
+    expect(cache.padding).toEqual([3, 0]);
+    cache.truncate(0);
+    expect(cache.padding).toEqual([0, 0]);
+    expect(copy.padding).toEqual([3, 0]);
+  });
+
+  it('rejects an unknown option, naming it and the allowed ones', () => {
+    expect(() => new ContiguousKVCache({ ...opts, maxLen: 8 } as never)).toThrow(
+      /unknown option 'maxLen' \(allowed: numLayers, batch, numKvHeads, headDim, maxLength, capacity, dtype, device\)/,
+    );
+  });
 });

@@ -19,7 +19,7 @@ import { CpuBackend, cast, cpuStorage, keep, type Tensor, TensorError, zeros } f
 import { z } from 'zod';
 import type { KVCache, KVMemory } from './kv-cache';
 
-export const ContiguousKVCacheOptions = z.object({
+export const ContiguousKVCacheOptions = z.strictObject({
   numLayers: z.number().int().positive(),
   batch: z.number().int().positive(),
   numKvHeads: z.number().int().positive(),
@@ -48,6 +48,10 @@ function parseOptions(opts: ContiguousKVCacheOptions) {
   const r = ContiguousKVCacheOptions.safeParse(opts);
   if (!r.success) {
     const i = r.error.issues[0];
+    if (i.code === 'unrecognized_keys') {
+      const allowed = Object.keys(ContiguousKVCacheOptions.shape).join(', ');
+      throw new TensorError(OP, `unknown option '${i.keys[0]}' (allowed: ${allowed})`);
+    }
     throw new TensorError(OP, `option '${i.path.join('.')}' is invalid: ${i.message}`);
   }
   if (r.data.capacity !== undefined && r.data.capacity > r.data.maxLength) {
@@ -79,6 +83,19 @@ function writePositions(dst: Tensor, src: Tensor, at: number): void {
   }
 }
 
+/** Copy position `from` to position `to` of buf [B, KV, cap, D] (unit-stride rows), every row and head. */
+function movePosition(buf: Tensor, from: number, to: number): void {
+  const [B, KV, , D] = buf.shape;
+  const d = cpuStorage(buf) as Float32Array;
+  const [sb, sh, ss] = buf.strides;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < KV; h++) {
+      const base = buf.offset + b * sb + h * sh;
+      d.copyWithin(base + to * ss, base + from * ss, base + from * ss + D);
+    }
+  }
+}
+
 export class ContiguousKVCache implements KVCache {
   readonly numLayers: number;
   readonly batch: number;
@@ -88,6 +105,7 @@ export class ContiguousKVCache implements KVCache {
   readonly device: string;
   readonly dtype = 'f32' as const;
   private committed = 0;
+  private pad: number[];
   private layers: Layer[];
   private disposed = false;
 
@@ -99,6 +117,7 @@ export class ContiguousKVCache implements KVCache {
     this.headDim = o.headDim;
     this.maxLength = o.maxLength;
     this.device = o.device;
+    this.pad = new Array(o.batch).fill(0);
     const cap = o.capacity ?? o.maxLength;
     this.layers = Array.from({ length: o.numLayers }, () => ({ k: null, v: null, cap: 0, len: 0 }));
     if (cap > 0) for (const l of this.layers) this.allocate(l, cap);
@@ -106,6 +125,59 @@ export class ContiguousKVCache implements KVCache {
 
   get length(): number {
     return this.committed;
+  }
+
+  get padding(): readonly number[] {
+    return this.pad;
+  }
+
+  setPadding(padding: readonly number[]): void {
+    const op = `${OP}.setPadding`;
+    this.assertLive(op);
+    if (
+      padding.length !== this.batch ||
+      padding.some((p) => !Number.isInteger(p) || p < 0 || p > this.committed)
+    ) {
+      throw new TensorError(
+        op,
+        `padding must hold ${this.batch} integers (one per row) in [0, ${this.committed}] (the committed length), got [${padding.join(', ')}]`,
+      );
+    }
+    this.pad = [...padding];
+  }
+
+  keepPositions(prefix: number, kept: readonly number[]): void {
+    const op = `${OP}.keepPositions`;
+    this.assertLive(op);
+    if (this.layers.some((l) => l.len !== this.committed)) {
+      throw new TensorError(op, 'uncommitted positions pending; call commit() or rollback() first');
+    }
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > this.committed) {
+      throw new TensorError(op, `prefix ${prefix} must be an integer in [0, ${this.committed}]`);
+    }
+    let prev = prefix - 1;
+    for (const p of kept) {
+      if (!Number.isInteger(p) || p <= prev || p >= this.committed) {
+        throw new TensorError(
+          op,
+          `kept positions must be strictly increasing integers in [${prefix}, ${this.committed}), got [${kept.join(', ')}]`,
+        );
+      }
+      prev = p;
+    }
+    const length = prefix + kept.length;
+    for (const l of this.layers) {
+      // Adopted (ONNX) buffers may lack unit-stride rows; re-densify once before moving rows.
+      if (!this.writable(l)) this.allocate(l, l.cap);
+      for (let i = 0; i < kept.length; i++) {
+        if (kept[i] !== prefix + i) {
+          movePosition(l.k!, kept[i], prefix + i);
+          movePosition(l.v!, kept[i], prefix + i);
+        }
+      }
+      l.len = length;
+    }
+    this.committed = length;
   }
 
   layerLength(layer: number): number {
@@ -194,12 +266,14 @@ export class ContiguousKVCache implements KVCache {
     }
     this.committed = n;
     for (const l of this.layers) l.len = n;
+    if (n === 0) this.pad.fill(0);
   }
 
   fork(): ContiguousKVCache {
     this.assertLive(`${OP}.fork`);
     const copy = new ContiguousKVCache({ ...this.options(), capacity: 0 });
     copy.committed = this.committed;
+    copy.pad = [...this.pad];
     this.layers.forEach((l, i) => {
       const c = copy.layers[i];
       if (l.cap === 0) return;

@@ -11,6 +11,11 @@
  *   same number of positions, which becomes the new `length`. On failure the model calls
  *   `rollback()`, which forgets everything written since the last commit.
  * - `truncate(n)` rewinds committed positions (rejected speculative drafts) in O(1).
+ * - `keepPositions(prefix, kept)` keeps committed positions [0, prefix) plus the listed later ones,
+ *   moved down in order: a speculative tree's accepted path, whose nodes are not contiguous.
+ *
+ * Batches of different lengths are left-padded: `padding[b]` leading slots of row b hold no token
+ * (set once, on an empty cache, by the first forward); models hide them from attention.
  */
 import type { Tensor } from '@hasten/core-tensor';
 
@@ -51,8 +56,18 @@ export interface KVCache {
   commit(): void;
   /** Forget positions written since the last commit. */
   rollback(): void;
-  /** Keep only the first `n` committed positions. */
+  /** Keep only the first `n` committed positions (n = 0 also clears the padding). */
   truncate(n: number): void;
+  /**
+   * Keep committed positions [0, prefix) and then `kept` (strictly increasing committed positions
+   * >= prefix), moved to prefix, prefix + 1, ...; the length becomes prefix + kept.length. Copies
+   * only the kept positions that move: O(kept), not O(length).
+   */
+  keepPositions(prefix: number, kept: readonly number[]): void;
+  /** Leading pad slots per row (left padding); all zeros when the rows are not padded. */
+  readonly padding: readonly number[];
+  /** Record the left padding of each row; only on an empty cache, each entry >= 0. */
+  setPadding(padding: readonly number[]): void;
   /** An independent deep copy (same capacity, same contents). */
   fork(): KVCache;
   memory(): KVMemory;

@@ -7,11 +7,37 @@
  * Tree attention (Medusa, SpecInfer: arXiv 2305.09781): pass `attention` as a bool mask
  * [B, 1, S, P + S] (true = attend) and explicit `positions` (depth-based), and every branch of a
  * token tree is scored in one forward.
+ *
+ * Batches of different lengths are left-padded (Hugging Face's convention for generation): the
+ * first forward into an empty cache names the leading pad tokens of each row in `padding`; the
+ * cache records them, and every forward on that cache then hides the pad slots from attention and
+ * numbers each row's positions from its first real token, so a decode step needs no extra input.
+ * A query that may attend to nothing (a pad row) yields zeros, never NaN.
  */
 import { concat, type Tensor, tensor } from '@hasten/core-tensor';
 import { ContiguousKVCache, type KVCache } from '@hasten/kv';
-import type { LlamaConfig } from './config';
+import { z } from 'zod';
 import { ModelError } from './errors';
+
+/**
+ * What every causal LM tells its users, whatever its architecture (the Llama family's
+ * `LlamaConfig` extends it). Hugging Face names in camelCase.
+ */
+export interface ModelConfig {
+  /** e.g. 'llama', 'mistral', 'qwen2'. */
+  modelType: string;
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  /** Longest context the implementation computes exactly. */
+  contextLength: number;
+  bosTokenId?: number;
+  eosTokenId?: number | number[];
+  padTokenId?: number;
+}
 
 export interface ForwardInput {
   /** New token ids, i32 [B, S]. */
@@ -22,6 +48,16 @@ export interface ForwardInput {
   attention?: 'causal' | Tensor;
   /** KV cache (from createCache) holding P positions; the new ones are appended and committed. */
   cache?: KVCache;
+  /**
+   * Leading pad tokens per row (left padding), on the first forward into an empty cache (or
+   * without a cache). Each row keeps at least one real token. The cache records it.
+   */
+  padding?: readonly number[];
+  /**
+   * false: attend to the cache and the new tokens but leave the cache as it was (scoring a
+   * continuation, masked-diffusion steps). Default true.
+   */
+  writeCache?: boolean;
   /** Also return the final-norm hidden states [B, S, hidden] (for Medusa-style heads). */
   outputHiddenStates?: boolean;
   /** Compute logits for the last N positions only (prefill needs 1). Default: all S. */
@@ -47,7 +83,7 @@ export interface CreateCacheOptions {
 
 /** A ContiguousKVCache shaped for `config`; `capacity` and `device` are the implementation's defaults. */
 export function contiguousCacheFor(
-  config: LlamaConfig,
+  config: ModelConfig,
   opts: CreateCacheOptions,
   defaults: { capacity: number; device?: string },
 ): ContiguousKVCache {
@@ -63,11 +99,18 @@ export function contiguousCacheFor(
 }
 
 export interface CausalLM {
-  readonly config: LlamaConfig;
+  readonly config: ModelConfig;
   /** Where it runs, e.g. 'cpu' or 'onnxruntime-node (cpu)'. */
   readonly device: string;
   createCache(opts?: CreateCacheOptions): KVCache;
   forward(input: ForwardInput): Promise<ForwardOutput>;
+  /**
+   * The LM head on final-norm hidden states [..., hidden] (as `outputHiddenStates` returns them):
+   * logits [..., vocab]. Medusa heads and tied drafts reuse it.
+   */
+  lmHead(hidden: Tensor): Promise<Tensor>;
+  /** The token embedding: i32 ids [...] -> f32 [..., hidden]. */
+  embed(tokens: Tensor): Promise<Tensor>;
   dispose(): void;
 }
 
@@ -77,33 +120,86 @@ export interface ForwardStep {
   positions: Tensor;
   /** Plain JS copy of the positions (ORT feeds them; the native path uses the tensor). */
   positionValues: Int32Array;
+  /** As given: 'causal' or the caller's bool mask [B or 1, 1, S, P + S]. */
   attention: 'causal' | Tensor;
+  /**
+   * Leading pad slots per row of the cache + this input (left padding), or null when no row is
+   * padded. When set, attention must also hide key slots j < padding[b] from row b.
+   */
+  padding: Int32Array | null;
+  /** Padding named by this (first) forward, recorded in the cache when the step commits. */
+  newPadding: number[] | null;
   cache?: KVCache;
+  /** Whether the new positions stay in the cache (committed) or are dropped after the forward. */
+  writeCache: boolean;
   outputHiddenStates: boolean;
   logitsToKeep: number;
   batch: number;
   length: number;
   past: number;
-  /** Whether `positions` was created here (and must be disposed here). */
-  ownsPositions: boolean;
+  /** Tensors created here (positions) that the caller of prepareStep disposes after the step. */
+  owned: Tensor[];
 }
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
-/** Default positions P + [0, S) for every row, as a tensor and plain values. */
-function defaultPositions(batch: number, length: number, past: number): { t: Tensor; v: Int32Array } {
-  const v = new Int32Array(batch * length);
-  for (let b = 0; b < batch; b++) for (let s = 0; s < length; s++) v[b * length + s] = past + s;
-  return { t: tensor(v, [batch, length]), v };
+const isTensor = (t: unknown): t is Tensor =>
+  typeof t === 'object' &&
+  t !== null &&
+  'shape' in t &&
+  'dtype' in t &&
+  typeof (t as Tensor).data === 'function';
+const isCache = (c: unknown): c is KVCache =>
+  typeof c === 'object' && c !== null && typeof (c as KVCache).append === 'function';
+
+const TensorArg = z.custom<Tensor>(isTensor, 'expected a core-tensor Tensor');
+const ForwardInputSchema = z.strictObject({
+  tokens: TensorArg,
+  positions: TensorArg.optional(),
+  attention: z.union([z.literal('causal'), TensorArg]).optional(),
+  cache: z.custom<KVCache>(isCache, 'expected a KVCache (model.createCache())').optional(),
+  padding: z.array(z.number().int().nonnegative()).readonly().optional(),
+  writeCache: z.boolean().optional(),
+  outputHiddenStates: z.boolean().optional(),
+  logitsToKeep: z.number().int().positive().optional(),
+  chunkSize: z.number().int().positive().optional(),
+});
+
+/**
+ * Parses `value` with a strict zod object schema; the ModelError names the bad field and what is
+ * allowed, and an unknown key is listed with every allowed key.
+ */
+export function parseStrict<S extends z.ZodObject>(schema: S, value: unknown, where: string): z.output<S> {
+  const r = schema.safeParse(value ?? {});
+  if (r.success) return r.data;
+  const allowed = Object.keys(schema.shape).join(', ');
+  const lines = r.error.issues.map((i) => {
+    if (i.code === 'unrecognized_keys') {
+      return `unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')} (allowed: ${allowed})`;
+    }
+    return `'${i.path.map(String).join('.') || '(root)'}' ${i.message}`;
+  });
+  throw new ModelError('input', `${where}: ${lines.join('; ')}`);
 }
 
 /** Validates a forward input against the model and returns the normalised step. */
 export async function prepareStep(
-  config: LlamaConfig,
-  input: ForwardInput,
+  config: ModelConfig,
+  raw: ForwardInput,
   maxContext: number,
+  device: string,
 ): Promise<ForwardStep> {
-  const { tokens, cache } = input;
+  const input = parseStrict(ForwardInputSchema, raw, 'forward') as ForwardInput;
+  const { cache } = input;
+  const owned: Tensor[] = [];
+  // Inputs made on another backend than the model's move to it (ids and masks are small).
+  const onDevice = async (t: Tensor): Promise<Tensor> => {
+    if (t.device === device) return t;
+    const moved = await t.to(device);
+    owned.push(moved);
+    return moved;
+  };
+  const tokens = await onDevice(input.tokens);
   if (tokens.rank !== 2 || tokens.dtype !== 'i32') {
     throw new ModelError(
       'input',
@@ -143,11 +239,11 @@ export async function prepareStep(
       `forward: ${past} cached + ${length} new = ${total} positions exceeds the cache's maxLength ${cache.maxLength}`,
     );
   }
+  const padding = paddingOf(input, cache, batch, length, past);
   let positions: Tensor;
   let positionValues: Int32Array;
-  const ownsPositions = !input.positions;
   if (input.positions) {
-    positions = input.positions;
+    positions = await onDevice(input.positions);
     if (
       positions.dtype !== 'i32' ||
       positions.rank !== 2 ||
@@ -169,12 +265,18 @@ export async function prepareStep(
       }
     }
   } else {
-    const d = defaultPositions(batch, length, past);
-    positions = d.t;
-    positionValues = d.v;
+    // Row b's slot p holds position p - padding[b] (pad slots get 0; attention hides them).
+    positionValues = new Int32Array(batch * length);
+    for (let b = 0; b < batch; b++) {
+      const pad = padding?.[b] ?? 0;
+      for (let s = 0; s < length; s++) positionValues[b * length + s] = Math.max(0, past + s - pad);
+    }
+    positions = tensor(positionValues, [batch, length], { dtype: 'i32', device });
+    owned.push(positions);
   }
-  const attention = input.attention ?? 'causal';
+  let attention = input.attention ?? 'causal';
   if (attention !== 'causal') {
+    attention = await onDevice(attention);
     const s = attention.shape;
     if (
       attention.dtype !== 'bool' ||
@@ -191,7 +293,7 @@ export async function prepareStep(
     }
   }
   const keep = input.logitsToKeep ?? length;
-  if (!Number.isInteger(keep) || keep < 1 || keep > length) {
+  if (keep > length) {
     throw new ModelError(
       'input',
       `forward: logitsToKeep must be an integer in [1, ${length}], got ${input.logitsToKeep}`,
@@ -202,26 +304,109 @@ export async function prepareStep(
     positions,
     positionValues,
     attention,
+    padding,
+    newPadding: input.padding && padding ? Array.from(padding) : null,
     cache,
+    writeCache: input.writeCache ?? true,
     outputHiddenStates: !!input.outputHiddenStates,
     logitsToKeep: keep,
     batch,
     length,
     past,
-    ownsPositions,
+    owned,
   };
+}
+
+/** The step's per-row left padding (from the input on a first forward, else from the cache). */
+function paddingOf(
+  input: ForwardInput,
+  cache: KVCache | undefined,
+  batch: number,
+  length: number,
+  past: number,
+): Int32Array | null {
+  if (input.padding) {
+    const pad = input.padding;
+    if (past > 0) {
+      throw new ModelError(
+        'input',
+        `forward: padding is given on the first forward into an empty cache; this cache holds ${past} positions (its padding is ${fmt(cache?.padding ?? [])})`,
+      );
+    }
+    if (pad.length !== batch) {
+      throw new ModelError('input', `forward: padding has ${pad.length} entries for a batch of ${batch}`);
+    }
+    const bad = pad.findIndex((p) => p >= length);
+    if (bad >= 0) {
+      throw new ModelError(
+        'input',
+        `forward: padding[${bad}] = ${pad[bad]} leaves row ${bad} no real token (sequence length ${length}); each row needs at least one`,
+      );
+    }
+    return pad.some((p) => p > 0) ? Int32Array.from(pad) : null;
+  }
+  const fromCache = cache?.padding;
+  return fromCache?.some((p) => p > 0) ? Int32Array.from(fromCache) : null;
+}
+
+/**
+ * The bool attention mask [B, 1, S, P + S] (true = attend) that a step needs, or null when plain
+ * causal attention is enough: causal (unless the caller gave a mask, which then decides alone),
+ * AND the caller's mask, AND not a pad slot of the row. On the model's `device`.
+ */
+export async function attentionMask(st: ForwardStep, device: string): Promise<Tensor | null> {
+  if (st.attention === 'causal' && !st.padding) return null;
+  if (!st.padding) return st.attention as Tensor;
+  const { batch: B, length: S, past: P } = st;
+  const T = P + S;
+  const m = new Uint8Array(B * S * T);
+  const given = st.attention === 'causal' ? null : await st.attention.data();
+  const perRow = st.attention !== 'causal' && st.attention.shape[0] !== 1;
+  for (let b = 0; b < B; b++) {
+    const pad = st.padding[b];
+    for (let i = 0; i < S; i++) {
+      const row = (b * S + i) * T;
+      const src = ((perRow ? b : 0) * S + i) * T;
+      const last = given ? T - 1 : P + i;
+      for (let j = pad; j <= last; j++) m[row + j] = given ? (given[src + j] ? 1 : 0) : 1;
+    }
+  }
+  const mask = tensor(m, [B, 1, S, T], { dtype: 'bool', device });
+  st.owned.push(mask);
+  return mask;
+}
+
+/**
+ * Ends a step whose new keys and values are in the cache: commits them (and records the padding
+ * named by a first forward), or, for `writeCache: false`, forgets them.
+ */
+export function finishStep(st: ForwardStep): void {
+  if (!st.cache) return;
+  if (!st.writeCache) {
+    st.cache.rollback();
+    return;
+  }
+  st.cache.commit();
+  if (st.newPadding) st.cache.setPadding(st.newPadding);
+}
+
+/** Disposes what prepareStep created for the step. */
+export function releaseStep(st: ForwardStep): void {
+  for (const t of st.owned) t.dispose();
+  st.owned.length = 0;
 }
 
 /**
  * Runs `input` through `step` (one chunk per call), splitting a causal prefill into chunks of
- * `chunkSize` tokens through the cache; logits of the kept positions are concatenated.
+ * `chunkSize` tokens through the cache; logits of the kept positions are concatenated. If any chunk
+ * throws, the cache returns to its length (and padding) before the call.
  */
 export async function forwardChunked(
   input: ForwardInput,
   step: (chunk: ForwardInput) => Promise<ForwardOutput>,
 ): Promise<ForwardOutput> {
   const size = input.chunkSize;
-  const S = input.tokens.shape[1];
+  const S = input.tokens?.shape?.[1] ?? 0;
   if (size === undefined || size >= S) return step(input);
   if (!Number.isInteger(size) || size < 1)
     throw new ModelError('input', `forward: chunkSize must be a positive integer, got ${size}`);
@@ -233,29 +418,46 @@ export async function forwardChunked(
   if (input.attention !== undefined && input.attention !== 'causal') {
     throw new ModelError('input', 'forward: chunkSize works with causal attention only');
   }
+  if (input.writeCache === false) {
+    throw new ModelError(
+      'input',
+      'forward: chunkSize needs writeCache (the chunks attend to each other through the cache)',
+    );
+  }
+  const cache = input.cache;
+  const before = cache.length;
   const keep = input.logitsToKeep ?? S;
   const logits: Tensor[] = [];
   const hidden: Tensor[] = [];
-  for (let start = 0; start < S; start += size) {
-    const end = Math.min(S, start + size);
-    const keepHere = Math.max(0, Math.min(end - start, end - (S - keep)));
-    const tokens = input.tokens.slice(1, start, end);
-    const positions = input.positions?.slice(1, start, end);
-    try {
-      const out = await step({
-        ...input,
-        tokens,
-        positions,
-        chunkSize: undefined,
-        logitsToKeep: Math.max(1, keepHere),
-      });
-      if (keepHere > 0) logits.push(out.logits);
-      else out.logits.dispose();
-      if (out.hiddenStates) hidden.push(out.hiddenStates);
-    } finally {
-      tokens.dispose();
-      positions?.dispose();
+  try {
+    for (let start = 0; start < S; start += size) {
+      const end = Math.min(S, start + size);
+      const keepHere = Math.max(0, Math.min(end - start, end - (S - keep)));
+      const tokens = input.tokens.slice(1, start, end);
+      const positions = input.positions?.slice(1, start, end);
+      try {
+        const out = await step({
+          ...input,
+          tokens,
+          positions,
+          // Padding is named once, with the first chunk; later chunks read it from the cache.
+          padding: start === 0 ? input.padding : undefined,
+          chunkSize: undefined,
+          logitsToKeep: Math.max(1, keepHere),
+        });
+        if (keepHere > 0) logits.push(out.logits);
+        else out.logits.dispose();
+        if (out.hiddenStates) hidden.push(out.hiddenStates);
+      } finally {
+        tokens.dispose();
+        positions?.dispose();
+      }
     }
+  } catch (e) {
+    for (const t of [...logits, ...hidden]) t.dispose();
+    cache.rollback();
+    cache.truncate(before); // truncate(0) also forgets the padding this call recorded
+    throw e;
   }
   const join = (ts: Tensor[]) => {
     if (ts.length === 1) return ts[0];

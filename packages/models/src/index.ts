@@ -4,8 +4,16 @@
  * `@hasten/models/ort`.
  */
 
-export type { CausalLM, CreateCacheOptions, ForwardInput, ForwardOutput, ForwardStep } from './causal-lm';
-export { forwardChunked, prepareStep } from './causal-lm';
+export type {
+  CausalLM,
+  CreateCacheOptions,
+  ForwardInput,
+  ForwardOutput,
+  ForwardStep,
+  ModelConfig,
+} from './causal-lm';
+// For implementers of CausalLM: validation, masks and cache bookkeeping shared by native and ORT.
+export { attentionMask, finishStep, forwardChunked, prepareStep, releaseStep } from './causal-lm';
 export type { LlamaConfig, ModelType, RopeScaling } from './config';
 export { parseConfig, SUPPORTED_MODEL_TYPES } from './config';
 export type { ModelErrorCode } from './errors';

@@ -23,16 +23,20 @@ import {
 } from '@hasten/core-tensor';
 import type { KVCache } from '@hasten/kv';
 import {
+  attentionMask,
   type CausalLM,
   type CreateCacheOptions,
   contiguousCacheFor,
   type ForwardInput,
   type ForwardOutput,
   type ForwardStep,
+  finishStep,
   forwardChunked,
   prepareStep,
+  releaseStep,
 } from '../causal-lm';
 import type { LlamaConfig } from '../config';
+import { ModelError } from '../errors';
 import { disposeLlamaWeights, type LayerWeights, type LlamaWeights, loadLlamaWeights } from './weights';
 
 export interface LlamaModelOptions {
@@ -74,8 +78,30 @@ export class LlamaModel implements CausalLM {
   }
 
   forward(input: ForwardInput): Promise<ForwardOutput> {
-    if (this.disposed) throw new Error('LlamaModel.forward: the model was disposed');
+    this.assertLive('forward');
     return forwardChunked(input, (chunk) => this.step(chunk));
+  }
+
+  async lmHead(hidden: Tensor): Promise<Tensor> {
+    this.assertLive('lmHead');
+    const h = await this.onDevice(hidden, 'hidden', 'f32');
+    if (h.shape[h.rank - 1] !== this.config.hiddenSize) {
+      throw new ModelError(
+        'input',
+        `lmHead: hidden states must end in hidden_size ${this.config.hiddenSize}, got [${h.shape.join(', ')}]`,
+      );
+    }
+    const out = linear(h, this.weights.lmHead);
+    if (h !== hidden) h.dispose();
+    return out;
+  }
+
+  async embed(tokens: Tensor): Promise<Tensor> {
+    this.assertLive('embed');
+    const t = await this.onDevice(tokens, 'tokens', 'i32');
+    const out = embedding(this.weights.embed, t);
+    if (t !== tokens) t.dispose();
+    return out;
   }
 
   dispose(): void {
@@ -84,28 +110,39 @@ export class LlamaModel implements CausalLM {
     disposeLlamaWeights(this.weights);
   }
 
+  private assertLive(what: string): void {
+    if (this.disposed) throw new Error(`LlamaModel.${what}: the model was disposed`);
+  }
+
+  /** `t` on the model's backend (a moved copy the caller disposes), after a dtype check. */
+  private async onDevice(t: Tensor, name: string, dtype: 'f32' | 'i32'): Promise<Tensor> {
+    if (t.dtype !== dtype) throw new ModelError('input', `${name} must be ${dtype}, got ${t.dtype}`);
+    return t.device === this.device ? t : t.to(this.device);
+  }
+
   private async step(input: ForwardInput): Promise<ForwardOutput> {
-    const st = await prepareStep(this.config, input, this.config.contextLength);
+    const st = await prepareStep(this.config, input, this.config.contextLength, this.device);
     try {
-      const out = scope(() => this.compute(st));
-      st.cache?.commit();
+      const mask = await attentionMask(st, this.device);
+      const out = scope(() => this.compute(st, mask));
+      finishStep(st);
       return out;
     } catch (e) {
       st.cache?.rollback();
       throw e;
     } finally {
-      if (st.ownsPositions) st.positions.dispose();
+      releaseStep(st);
     }
   }
 
-  private compute(st: ForwardStep): ForwardOutput {
+  private compute(st: ForwardStep, mask: Tensor | null): ForwardOutput {
     const c = this.config;
     const w = this.weights;
     let x = embedding(w.embed, st.tokens);
     for (let i = 0; i < c.numLayers; i++) {
       const prev = x;
       // A nested scope frees each layer's intermediates before the next layer runs.
-      x = scope(() => this.layer(i, w.layers[i], prev, st));
+      x = scope(() => this.layer(i, w.layers[i], prev, st, mask));
       prev.dispose();
     }
     const h = rmsnorm(x, w.norm, c.rmsNormEps);
@@ -115,7 +152,7 @@ export class LlamaModel implements CausalLM {
     return st.outputHiddenStates ? { logits, hiddenStates: h } : { logits };
   }
 
-  private layer(i: number, w: LayerWeights, x: Tensor, st: ForwardStep): Tensor {
+  private layer(i: number, w: LayerWeights, x: Tensor, st: ForwardStep, mask: Tensor | null): Tensor {
     const c = this.config;
     const { batch: B, length: S } = st;
     const heads = (t: Tensor, n: number) => t.reshape([B, S, n, c.headDim]).permute([0, 2, 1, 3]);
@@ -132,10 +169,7 @@ export class LlamaModel implements CausalLM {
       keys = st.cache.keys(i);
       values = st.cache.values(i);
     }
-    const a =
-      st.attention === 'causal'
-        ? sdpa(q, keys, values, { causal: true })
-        : sdpa(q, keys, values, { mask: st.attention });
+    const a = mask ? sdpa(q, keys, values, { mask }) : sdpa(q, keys, values, { causal: true });
     const merged = a.permute([0, 2, 1, 3]).reshape([B, S, c.numHeads * c.headDim]);
     const x1 = add(x, linear(merged, w.o, w.oBias));
 

@@ -14,7 +14,17 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CpuBackend, cpuStorage, getBackend, Storage, Tensor } from '@hasten/core-tensor';
+import {
+  CpuBackend,
+  cpuStorage,
+  embedding,
+  getBackend,
+  keep,
+  linear,
+  type SafetensorsReader,
+  Storage,
+  Tensor,
+} from '@hasten/core-tensor';
 import type { KVCache } from '@hasten/kv';
 import * as ort from 'onnxruntime-node';
 import {
@@ -23,12 +33,16 @@ import {
   contiguousCacheFor,
   type ForwardInput,
   type ForwardOutput,
+  type ForwardStep,
+  finishStep,
   forwardChunked,
   prepareStep,
+  releaseStep,
 } from '../causal-lm';
 import { type LlamaConfig, parseConfig } from '../config';
 import { ModelError } from '../errors';
 import { readJsonFile } from '../files';
+import { openWeights } from '../load';
 
 export type OrtLayout = 'additive-4d' | 'optimum-2d';
 
@@ -91,6 +105,9 @@ export class OrtCausalLM implements CausalLM {
   /** Name of the graph's logits-to-keep input (newer Optimum / transformers.js exports), if any. */
   private readonly keepInput?: string;
   private disposed = false;
+  /** Folder whose safetensors hold the embedding and LM head (lmHead/embed read them lazily). */
+  private weightsDir: string | null = null;
+  private headWeights: Promise<{ embed: Tensor; lmHead: Tensor }> | null = null;
 
   private constructor(
     readonly config: LlamaConfig,
@@ -129,7 +146,15 @@ export class OrtCausalLM implements CausalLM {
     } catch (e) {
       throw new ModelError('file', `${file}: onnxruntime could not load it: ${(e as Error).message}`);
     }
-    return new OrtCausalLM(config, session, OrtCausalLM.checkSession(config, session, file));
+    const model = new OrtCausalLM(config, session, OrtCausalLM.checkSession(config, session, file));
+    // The checkpoint sits beside config.json, or one level up (an `onnx-optimum/` subfolder).
+    const base = cfgPath ? dirname(cfgPath) : dir;
+    model.weightsDir =
+      [base, join(base, '..')].find(
+        (d) =>
+          existsSync(join(d, 'model.safetensors')) || existsSync(join(d, 'model.safetensors.index.json')),
+      ) ?? base;
+    return model;
   }
 
   /** Checks the graph's inputs/outputs against config.json and detects the mask layout. */
@@ -189,15 +214,79 @@ export class OrtCausalLM implements CausalLM {
     return forwardChunked(input, (chunk) => this.step(chunk));
   }
 
+  /**
+   * The LM head outside the graph, for Medusa heads and tied drafts. The graph's initializers are
+   * not reachable through onnxruntime, so the weights come from the safetensors checkpoint next to
+   * config.json (read on first use: only the embedding and the head).
+   */
+  async lmHead(hidden: Tensor): Promise<Tensor> {
+    const { lmHead } = await this.loadHeadWeights('lmHead');
+    if (hidden.dtype !== 'f32' || hidden.shape[hidden.rank - 1] !== this.config.hiddenSize) {
+      throw new ModelError(
+        'input',
+        `lmHead: hidden states must be f32 [..., ${this.config.hiddenSize}], got ${hidden.dtype} [${hidden.shape.join(', ')}]`,
+      );
+    }
+    const h = hidden.device === 'cpu' ? hidden : await hidden.to('cpu');
+    const out = linear(h, lmHead);
+    if (h !== hidden) h.dispose();
+    return out;
+  }
+
+  /** The token embedding, from the same checkpoint as lmHead. */
+  async embed(tokens: Tensor): Promise<Tensor> {
+    const { embed } = await this.loadHeadWeights('embed');
+    if (tokens.dtype !== 'i32') throw new ModelError('input', `tokens must be i32, got ${tokens.dtype}`);
+    const t = tokens.device === 'cpu' ? tokens : await tokens.to('cpu');
+    const out = embedding(embed, t);
+    if (t !== tokens) t.dispose();
+    return out;
+  }
+
+  private loadHeadWeights(what: string): Promise<{ embed: Tensor; lmHead: Tensor }> {
+    if (this.disposed) throw new Error(`OrtCausalLM.${what}: the model was disposed`);
+    const dir = this.weightsDir;
+    if (!dir) {
+      throw new ModelError('file', `OrtCausalLM.${what}: no checkpoint folder is known for this model`);
+    }
+    this.headWeights ??= (async () => {
+      let reader: SafetensorsReader;
+      try {
+        reader = await openWeights(dir);
+      } catch (e) {
+        throw new ModelError(
+          'file',
+          `OrtCausalLM.${what} reads the embedding and LM head from the safetensors checkpoint beside config.json: ${(e as Error).message}`,
+        );
+      }
+      try {
+        const load = async (name: string) => keep(await reader.tensor(name, { dtype: 'f32', device: 'cpu' }));
+        const embed = await load('model.embed_tokens.weight');
+        const lmHead = this.config.tieWordEmbeddings ? embed : await load('lm_head.weight');
+        return { embed, lmHead };
+      } finally {
+        await reader.close();
+      }
+    })();
+    this.headWeights.catch(() => {
+      this.headWeights = null; // a failed read can be retried (e.g. after the file appears)
+    });
+    return this.headWeights;
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     void this.session.release();
+    void this.headWeights?.then((w) => {
+      w.embed.dispose();
+      w.lmHead.dispose();
+    });
   }
 
   private async step(input: ForwardInput): Promise<ForwardOutput> {
     const c = this.config;
-    const st = await prepareStep(c, input, c.contextLength);
+    const st = await prepareStep(c, input, c.contextLength, 'cpu');
     try {
       const { batch: B, length: S, past: P } = st;
       if (st.outputHiddenStates && !this.hasHidden) {
@@ -209,7 +298,7 @@ export class OrtCausalLM implements CausalLM {
       const ids = (await st.tokens.data()) as Int32Array;
       const feeds: Record<string, ort.Tensor> = {
         input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [B, S]),
-        attention_mask: await this.mask(st.attention, B, S, P),
+        attention_mask: await this.mask(st),
       };
       if (this.hasPositions)
         feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(st.positionValues, BigInt), [B, S]);
@@ -233,17 +322,22 @@ export class OrtCausalLM implements CausalLM {
       }
       const fetches = ['logits'];
       if (st.outputHiddenStates) fetches.push('hidden_states');
-      if (st.cache)
+      const keepCache = st.cache && st.writeCache;
+      if (keepCache)
         for (let i = 0; i < c.numLayers; i++) fetches.push(`present.${i}.key`, `present.${i}.value`);
       const out = await this.session.run(feeds, fetches);
 
-      if (st.cache) {
+      if (keepCache) {
         for (let i = 0; i < c.numLayers; i++) {
           const k = out[`present.${i}.key`];
           const v = out[`present.${i}.value`];
-          st.cache.adopt(i, wrapF32(k.data as Float32Array, k.dims), wrapF32(v.data as Float32Array, v.dims));
+          st.cache!.adopt(
+            i,
+            wrapF32(k.data as Float32Array, k.dims),
+            wrapF32(v.data as Float32Array, v.dims),
+          );
         }
-        st.cache.commit();
+        finishStep(st);
       }
       const lo = out.logits;
       let logits = wrapF32(lo.data as Float32Array, lo.dims);
@@ -262,12 +356,17 @@ export class OrtCausalLM implements CausalLM {
       st.cache?.rollback();
       throw e;
     } finally {
-      if (st.ownsPositions) st.positions.dispose();
+      releaseStep(st);
     }
   }
 
-  /** The attention_mask feed for the graph's layout. */
-  private async mask(attention: 'causal' | Tensor, B: number, S: number, P: number): Promise<ort.Tensor> {
+  /**
+   * The attention_mask feed for the graph's layout: our graph takes an additive float mask
+   * [B, 1, S, P + S] (causal or the caller's tree mask, pad slots hidden); an Optimum graph takes
+   * int64 [B, P + S] (1 = real token, 0 = pad) and makes the causal part itself.
+   */
+  private async mask(st: ForwardStep): Promise<ort.Tensor> {
+    const { batch: B, length: S, past: P, attention, padding } = st;
     const T = P + S;
     if (this.layout === 'optimum-2d') {
       if (attention !== 'causal') {
@@ -276,7 +375,9 @@ export class OrtCausalLM implements CausalLM {
           'OrtCausalLM: this Optimum-style graph builds its own causal mask from a 2-D attention_mask; tree attention needs a graph with a 4-D additive mask (our export)',
         );
       }
-      return new ort.Tensor('int64', new BigInt64Array(B * T).fill(1n), [B, T]);
+      const m = new BigInt64Array(B * T).fill(1n);
+      if (padding) for (let b = 0; b < B; b++) m.fill(0n, b * T, b * T + padding[b]);
+      return new ort.Tensor('int64', m, [B, T]);
     }
     const m = new Float32Array(B * S * T);
     if (attention === 'causal') {
@@ -291,6 +392,11 @@ export class OrtCausalLM implements CausalLM {
         for (let j = 0; j < per; j++) if (!allowed[src + j]) m[b * per + j] = MASK_MIN;
       }
     }
+    // Pad slots are hidden from every query of their row (a pad query then sees nothing: its
+    // scores are all MASK_MIN, a uniform softmax, finite and ignored).
+    if (padding)
+      for (let b = 0; b < B; b++)
+        for (let i = 0; i < S; i++) m.fill(MASK_MIN, (b * S + i) * T, (b * S + i) * T + padding[b]);
     return new ort.Tensor('float32', m, [B, 1, S, T]);
   }
 }

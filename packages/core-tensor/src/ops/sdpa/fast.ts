@@ -11,47 +11,14 @@
  * once to f32. This is the reference's max-shifted (stable, two-pass) softmax with the division moved
  * after the weighted sum, so the two agree to float64 rounding before the final f32 rounding. Rows
  * whose scores hold a NaN or +Inf, or only -Inf, are NaN, as in the reference; a row that may attend
- * to no key throws the reference's error for the same (first) row, checked before any work.
+ * to no key (a padding row of a batch) is zero, as in the reference.
  * Other dtypes (f16, bf16) go to the reference kernel.
  */
 import type { Backend } from '../../backend';
 import { cpuStorage } from '../../backends/cpu';
-import { TensorError } from '../../errors';
 import { Tensor } from '../../tensor';
 import { sdpaReference } from './reference';
 import type { SdpaAttrs } from './sdpa';
-
-/** The reference's error for the first (b, h, i) row, in row-major order, that may see no key. */
-function checkRows(inputs: Tensor[], { causal, hasMask }: SdpaAttrs): void {
-  const [q, k] = inputs;
-  const [B, Hq, S] = q.shape;
-  const T = k.shape[2];
-  const fail = (b: number, h: number, i: number) =>
-    new TensorError(
-      'sdpa',
-      `query row (batch ${b}, head ${h}, position ${i}) may attend to no key (causal: ${causal}, mask: ${hasMask}, T=${T}); its attention is undefined`,
-    );
-  if (B * Hq * S === 0) return;
-  if (!hasMask) {
-    // Without a mask every row sees key 0 (causal needs S <= T, so position T - S + i >= 0).
-    if (T === 0) throw fail(0, 0, 0);
-    return;
-  }
-  const mv = inputs[3].expand([B, Hq, S, T]);
-  const M = cpuStorage(mv) as Uint8Array;
-  const [mb, mh, ms, mt] = mv.strides;
-  const mo = mv.offset;
-  mv.dispose();
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < Hq; h++)
-      for (let i = 0; i < S; i++) {
-        const last = causal ? T - S + i : T - 1;
-        const row = mo + b * mb + h * mh + i * ms;
-        let j = 0;
-        while (j <= last && !M[row + j * mt]) j++;
-        if (j > last) throw fail(b, h, i);
-      }
-}
 
 /** acc += p · v for one value row (skipped when p is 0). */
 function addValue(acc: Float64Array, p: number, V: Float32Array, vo: number, vd: number, Dv: number) {
@@ -167,20 +134,27 @@ function scoresPair(
 
 /**
  * Turns score[0..last] into softmax weights exp(score - max) in place (masked keys set to weight 0)
- * and returns their sum, or NaN when a score is NaN or +Inf or all are -Inf (the row is then NaN, as
- * in the reference).
+ * and returns their sum; 0 when the mask allows no key (the row is then zero, as in the reference);
+ * NaN when a score is NaN or +Inf or all allowed ones are -Inf (the row is then NaN, as in the
+ * reference).
  */
 function weights(score: Float64Array, last: number, M: Uint8Array | null, mRow: number, mt: number): number {
   let max = -Infinity;
   let bad = false;
+  let allowed = 0;
   for (let j = 0; j <= last; j++) {
     if (M !== null && !M[mRow + j * mt]) {
       score[j] = -Infinity; // masked: weight exactly 0
       continue;
     }
+    allowed++;
     const s = score[j];
     if (s > max) max = s;
     else if (!(s <= max)) bad = true;
+  }
+  if (allowed === 0) {
+    score.fill(0, 0, last + 1);
+    return 0;
   }
   if (bad || max === Infinity || max === -Infinity) return Number.NaN;
   let sum = 0;
@@ -276,13 +250,14 @@ function valuesPair(
 /** O[o + d] = acc[d] / sum (all NaN when sum is NaN). */
 function store(O: Float32Array, o: number, acc: Float64Array, sum: number, Dv: number): void {
   if (Number.isNaN(sum)) O.fill(Number.NaN, o, o + Dv);
+  else if (sum === 0)
+    O.fill(0, o, o + Dv); // no key allowed: defined as zero
   else for (let d = 0; d < Dv; d++) O[o + d] = acc[d] / sum;
 }
 
 export function sdpaFast(inputs: Tensor[], attrs: SdpaAttrs, backend: Backend): Tensor {
   const [q, k, v] = inputs;
   if (q.dtype !== 'f32') return sdpaReference(inputs, attrs, backend);
-  checkRows(inputs, attrs);
   const { causal, scale, hasMask } = attrs;
   const [B, Hq, S, D] = q.shape;
   const [, Hkv, T] = k.shape;

@@ -5,7 +5,6 @@
 
 import type { Backend } from '../../backend';
 import { readF64, writeValues } from '../../backends/cpu-access';
-import { TensorError } from '../../errors';
 import { Tensor } from '../../tensor';
 import type { SdpaAttrs } from './sdpa';
 
@@ -51,12 +50,8 @@ export function sdpaReference(
           allowed++;
           if (!Number.isNaN(max) && !(score[j] <= max)) max = score[j]; // a NaN sticks
         }
-        if (allowed === 0) {
-          throw new TensorError(
-            'sdpa',
-            `query row (batch ${b}, head ${h}, position ${i}) may attend to no key (causal: ${causal}, mask: ${hasMask}, T=${T}); its attention is undefined`,
-          );
-        }
+        // A row that may attend to no key (a padding row of a batch) is defined as zero.
+        if (allowed === 0) continue;
         let sum = 0;
         for (let j = 0; j < T; j++) {
           score[j] = score[j] === -Infinity && max !== -Infinity ? 0 : Math.exp(score[j] - max);

@@ -188,16 +188,18 @@ describe('sdpa vs the explicit formula', () => {
     expectClose(await y.array(), new Array(6).fill(2.5), 1e-6, 0, 'constant');
   });
 
-  it('throws on a query row that may attend to nothing, naming it', () => {
-    const q = tensor(new Float32Array(1 * 2 * 2 * 4), [1, 2, 2, 4]);
-    const k = tensor(new Float32Array(1 * 2 * 3 * 4), [1, 2, 3, 4]);
-    const mask = tensor([1, 1, 1, 1, 0, 0], [2, 3], { dtype: 'bool' }); // query 1 sees only key 0...
-    expect(() => sdpa(q, k, k, { mask })).not.toThrow();
-    // ...and with causal (query 1 sits at position 2) that still allows key 0; drop it too.
+  it('a query row that may attend to nothing is zero (padding rows), not NaN', async () => {
+    const q = tensor([1, 2, 3, 4, 5, 6, 7, 8], [1, 1, 2, 4]);
+    const k = tensor([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0], [1, 1, 3, 4]);
+    const v = tensor([10, 20, 30, 40, 50, 60], [1, 1, 3, 2]);
+    // Query 1 sits at position 2 under causal; the mask hides every key from it.
     const none = tensor([1, 1, 1, 0, 0, 0], [2, 3], { dtype: 'bool' });
-    expect(() => sdpa(q, k, k, { mask: none, causal: true })).toThrow(
-      /sdpa: query row \(batch 0, head 0, position 1\) may attend to no key/,
-    );
+    const y = await sdpa(q, k, v, { mask: none, causal: true }).array();
+    expect(y.slice(2)).toEqual([0, 0]);
+    // Query 0 (position 1) sees keys 0 and 1: scores q·k / 2 = 0.5 and 1.
+    const w0 = 1 / (1 + Math.exp(0.5));
+    expect(y[0]).toBeCloseTo(w0 * 10 + (1 - w0) * 30, 4);
+    expect(y[1]).toBeCloseTo(w0 * 20 + (1 - w0) * 40, 4);
   });
 
   it('rejects bad shapes, dtypes, masks and options', () => {

@@ -8,8 +8,8 @@
  * - mask: bool, broadcastable to [B, Hq, S, T], true = may attend (tree masks for speculative
  *   decoding). With causal, both must allow a key.
  * - scale defaults to 1 / sqrt(D).
- * A query row that may attend to no key at all has no defined output (PyTorch returns NaN silently);
- * here it is an error naming the row.
+ * A query row that may attend to no key at all (the padding rows of a left-padded batch) is defined
+ * as zero: PyTorch returns NaN there, which would poison every later layer of that row.
  */
 import { z } from 'zod';
 import { run1 } from '../../dispatch';
