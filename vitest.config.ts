@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Tests run against the TypeScript sources, not dist/, so `npm test` needs no build first.
@@ -20,13 +21,25 @@ const alias = {
   '@hasten/eval': src('./packages/eval/src/index.ts'),
 };
 
+// The packages' own "@hasten/source" export condition (what tsx gets through the root .npmrc) also
+// points at the sources, for any entry point the aliases miss. Node-side tests resolve with
+// ssr.resolve, browser ones with resolve; setting conditions replaces Vite's defaults, so they are kept.
+const source = '@hasten/source';
+
+// Inline projects do not inherit the root `test` options: the timeouts are repeated here, or a
+// project falls back to vitest's 5 s and the exhaustive tests time out on a loaded 2-core machine.
+const TIMEOUT_MS = 120_000;
+
 const project = (name: string, dir: string, extra: Record<string, unknown> = {}) => ({
-  resolve: { alias },
+  resolve: { alias, conditions: [source, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [source, ...defaultServerConditions] } },
   test: {
     name,
     root: src(dir),
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
+    testTimeout: TIMEOUT_MS,
+    hookTimeout: TIMEOUT_MS,
     ...extra,
   },
 });
@@ -35,13 +48,16 @@ export default defineConfig({
   test: {
     // 2-core CI: keep the worker count small and the timeouts generous (tests assert no wall time).
     maxWorkers: 2,
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    testTimeout: TIMEOUT_MS,
+    hookTimeout: TIMEOUT_MS,
+    // A package gets a project once it has tests (decoding's are being written). passWithNoTests is
+    // a run-wide option in vitest, not a project one: decoding's `test` script passes the flag.
     projects: [
       project('core-tensor', './packages/core-tensor'),
       project('kernels-webgpu', './packages/kernels-webgpu'),
       project('kv', './packages/kv'),
       project('models', './packages/models'),
+      project('decoding', './packages/decoding'),
       project('eval', './packages/eval'),
       project('integration', './test'),
     ],

@@ -53,6 +53,11 @@ describe('creation', () => {
       /tensor: shape \[2, 2\] holds 4 elements but 3 values were given/,
     );
     expect(() => tensor([1], [1], { dtype: 'f64' as never })).toThrow(/tensor: option 'dtype' is invalid/);
+    // A misspelt option is an error, not a silently ignored setting.
+    expect(() => tensor([1], [1], { dtyp: 'i32' } as never)).toThrow(
+      'tensor: options is invalid: Unrecognized key: "dtyp"; allowed: dtype, device',
+    );
+    expect(() => zeros([2], { devise: 'cpu' } as never)).toThrow(/zeros: .*"devise"; allowed: dtype, device/);
     expect(() => tensor([Number.NaN], [1], { dtype: 'i32' })).toThrow(
       /tensor: value at index 0 is NaN, which i32 cannot hold/,
     );

@@ -6,23 +6,19 @@ import { z } from 'zod';
 import { assertDType, BYTES_PER_ELEMENT, DTYPES, type DType, type StorageArray, storageView } from './dtype';
 import { fmtShape, TensorError } from './errors';
 import { f32ToBf16Bits, f32ToF16Bits } from './f16';
+import { parseOptions as parseWith } from './ops/checks';
 import { getBackend } from './registry';
 import { assertShape, type Shape, sizeOf } from './shape';
 import { Tensor } from './tensor';
 
-const CreateOptions = z.object({
+const CreateOptions = z.strictObject({
   dtype: z.enum(DTYPES).optional(),
   device: z.string().optional(),
 });
 export type CreateOptions = z.input<typeof CreateOptions>;
 
 function parseOptions(op: string, opts: CreateOptions | undefined) {
-  const r = CreateOptions.safeParse(opts ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new TensorError(op, `option '${issue.path.join('.')}' is invalid: ${issue.message}`);
-  }
-  return r.data;
+  return parseWith(op, CreateOptions, opts);
 }
 
 type Nested = number | boolean | Nested[];

@@ -57,6 +57,8 @@ export { linear, matmul } from './ops/matmul/matmul';
 export { clearPackedWeights } from './ops/matmul/packed-weights';
 export type { NormAttrs } from './ops/norm/norm';
 export { layernorm, rmsnorm } from './ops/norm/norm';
+export type { PagedKV, PagedSdpaAttrs, PagedSdpaOptions } from './ops/paged-sdpa/paged-sdpa';
+export { pagedSdpa } from './ops/paged-sdpa/paged-sdpa';
 export type { ReduceAttrs } from './ops/reduce/reduce';
 export { argmax, logsumexp, max, mean, min, sum } from './ops/reduce/reduce';
 export type { RopeFrequencyOptions, RopeScaling } from './ops/rope/inv-freq';
@@ -96,6 +98,8 @@ export {
 } from './ops/unary/unary';
 export type { WhereAttrs } from './ops/where/where';
 export { maskedFill, where } from './ops/where/where';
+// strict options parsing with allowed keys in the error, shared by the packages built on core-tensor
+export { parseOptionsWith } from './options';
 export type { KernelConfig, KernelFn } from './registry';
 export {
   getBackend,

@@ -29,6 +29,9 @@ describe('registry', () => {
     expect(() => registerKernel({ op: '', backend: 'cpu', fn: () => [] })).toThrow(
       /registerKernel: 'op' is invalid/,
     );
+    expect(() => registerKernel({ op: 'x', backend: 'cpu', fn: () => [], priority: 1 } as never)).toThrow(
+      /registerKernel: 'argument' is invalid: Unrecognized key: "priority"; allowed: op, backend, fn/,
+    );
     expect(() => registerKernel({ op: 'x', backend: 'cpu', fn: 42 as never })).toThrow(
       /registerKernel: 'fn' is invalid: expected a kernel function/,
     );

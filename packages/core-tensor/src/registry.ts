@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { Backend } from './backend';
+import { listAllowedKeys } from './options';
 import type { Tensor } from './tensor';
 
 /**
@@ -34,7 +35,7 @@ const NAME = z
   .min(1)
   .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
 
-const KernelConfigSchema = z.object({
+const KernelConfigSchema = z.strictObject({
   op: NAME,
   backend: NAME,
   fn: z.custom<KernelFn>((f) => typeof f === 'function', 'expected a kernel function'),
@@ -49,7 +50,7 @@ const BackendSchema = z.object({
 });
 
 function validate(where: string, schema: z.ZodType, value: unknown): void {
-  const r = schema.safeParse(value);
+  const r = schema.safeParse(value, { error: listAllowedKeys });
   if (!r.success) {
     const issue = r.error.issues[0];
     throw new Error(`${where}: '${issue.path.join('.') || 'argument'}' is invalid: ${issue.message}`);

@@ -265,7 +265,7 @@ describe('ContiguousKVCache', () => {
 
   it('rejects an unknown option, naming it and the allowed ones', () => {
     expect(() => new ContiguousKVCache({ ...opts, maxLen: 8 } as never)).toThrow(
-      /unknown option 'maxLen' \(allowed: numLayers, batch, numKvHeads, headDim, maxLength, capacity, dtype, device\)/,
+      /Unrecognized key: "maxLen"; allowed: numLayers, batch, numKvHeads, headDim, maxLength, capacity, dtype, device/,
     );
   });
 });

@@ -15,7 +15,16 @@
  * In-place writes run on CPU backends. TODO(kv issue): GPU backends need a device-side
  * "copy into a strided view" kernel in core-tensor; until then append on a non-CPU backend throws.
  */
-import { CpuBackend, cast, cpuStorage, keep, type Tensor, TensorError, zeros } from '@hasten/core-tensor';
+import {
+  CpuBackend,
+  cast,
+  cpuStorage,
+  keep,
+  parseOptionsWith,
+  type Tensor,
+  TensorError,
+  zeros,
+} from '@hasten/core-tensor';
 import { z } from 'zod';
 import type { KVCache, KVMemory } from './kv-cache';
 
@@ -45,19 +54,11 @@ interface Layer {
 const OP = 'ContiguousKVCache';
 
 function parseOptions(opts: ContiguousKVCacheOptions) {
-  const r = ContiguousKVCacheOptions.safeParse(opts);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    if (i.code === 'unrecognized_keys') {
-      const allowed = Object.keys(ContiguousKVCacheOptions.shape).join(', ');
-      throw new TensorError(OP, `unknown option '${i.keys[0]}' (allowed: ${allowed})`);
-    }
-    throw new TensorError(OP, `option '${i.path.join('.')}' is invalid: ${i.message}`);
+  const o = parseOptionsWith(ContiguousKVCacheOptions, opts, (problem) => new TensorError(OP, problem));
+  if (o.capacity !== undefined && o.capacity > o.maxLength) {
+    throw new TensorError(OP, `capacity ${o.capacity} exceeds maxLength ${o.maxLength}`);
   }
-  if (r.data.capacity !== undefined && r.data.capacity > r.data.maxLength) {
-    throw new TensorError(OP, `capacity ${r.data.capacity} exceeds maxLength ${r.data.maxLength}`);
-  }
-  return r.data;
+  return o;
 }
 
 /** Copy src [B, KV, S, D] (f32, CPU, any strides) into dst [B, KV, cap, D] at position `at`. */

@@ -18,6 +18,7 @@ import { concat, type Tensor, tensor } from '@hasten/core-tensor';
 import { ContiguousKVCache, type KVCache } from '@hasten/kv';
 import { z } from 'zod';
 import { ModelError } from './errors';
+import { parseOptions } from './options';
 
 /**
  * What every causal LM tells its users, whatever its architecture (the Llama family's
@@ -165,23 +166,6 @@ const ForwardInputSchema = z.strictObject({
   chunkSize: z.number().int().positive().optional(),
 });
 
-/**
- * Parses `value` with a strict zod object schema; the ModelError names the bad field and what is
- * allowed, and an unknown key is listed with every allowed key.
- */
-export function parseStrict<S extends z.ZodObject>(schema: S, value: unknown, where: string): z.output<S> {
-  const r = schema.safeParse(value ?? {});
-  if (r.success) return r.data;
-  const allowed = Object.keys(schema.shape).join(', ');
-  const lines = r.error.issues.map((i) => {
-    if (i.code === 'unrecognized_keys') {
-      return `unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')} (allowed: ${allowed})`;
-    }
-    return `'${i.path.map(String).join('.') || '(root)'}' ${i.message}`;
-  });
-  throw new ModelError('input', `${where}: ${lines.join('; ')}`);
-}
-
 /** Validates a forward input against the model and returns the normalised step. */
 export async function prepareStep(
   config: ModelConfig,
@@ -189,7 +173,7 @@ export async function prepareStep(
   maxContext: number,
   device: string,
 ): Promise<ForwardStep> {
-  const input = parseStrict(ForwardInputSchema, raw, 'forward') as ForwardInput;
+  const input = parseOptions(ForwardInputSchema, raw, 'forward') as ForwardInput;
   const { cache } = input;
   const owned: Tensor[] = [];
   // Inputs made on another backend than the model's move to it (ids and masks are small).

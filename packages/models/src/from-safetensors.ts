@@ -5,9 +5,11 @@
  */
 import type { SafetensorsReader } from '@hasten/core-tensor';
 import { parseConfig } from './config';
-import { LlamaModel, type LlamaModelOptions } from './llama/model';
+import { LlamaModel } from './llama/model';
+import type { LlamaModelOptions } from './llama/weights';
 
-export function fromSafetensors(
+// async, so that a bad option or config rejects the promise like every other load error.
+export async function fromSafetensors(
   configJson: unknown,
   reader: SafetensorsReader,
   opts: LlamaModelOptions = {},

@@ -1,11 +1,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bytesSource, SafetensorsFile } from '@hasten/core-tensor';
+import { bytesSource, f32ToF16Bits, parseSafetensorsHeader, SafetensorsFile } from '@hasten/core-tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from './config';
 import { ModelError } from './errors';
 import { fromSafetensors } from './from-safetensors';
+import type { LlamaModel } from './llama/model';
 import { expectedWeights } from './llama/weights';
 import { loadCausalLM } from './load';
 import { fixtureDir, readReference, relativeError } from './testing';
@@ -27,8 +28,8 @@ function variant(family: string, edit: (c: Record<string, unknown>) => void = ()
   return dir;
 }
 
-async function loadError(dir: string): Promise<ModelError> {
-  const e = await loadCausalLM(dir).then(
+async function loadError(dir: string, opts?: Parameters<typeof loadCausalLM>[1]): Promise<ModelError> {
+  const e = await loadCausalLM(dir, opts).then(
     () => undefined,
     (err) => err,
   );
@@ -283,6 +284,89 @@ describe('fromSafetensors (isomorphic, e.g. bytes fetched in a browser)', () => 
     const ref = await readReference(dir);
     const out = await model.forward({ tokens: ref.input_ids, positions: ref.position_ids });
     expect(await relativeError(out.logits, ref.logits)).toBeLessThan(1e-4);
+    model.dispose();
+  });
+});
+
+describe('options are strict: an unknown key or a bad value names the field and what is allowed', () => {
+  it('loadCausalLM', async () => {
+    const dir = fixtureDir('families/llama-mha');
+    const e = await loadError(dir, { dtype: 'f8' } as never);
+    expect([e.code, e.message]).toEqual([
+      'options',
+      'loadCausalLM: options is invalid: Unrecognized key: "dtype"; allowed: device, checkFinite',
+    ]);
+    expect((await loadError(dir, { checkFinite: 'no' } as never)).message).toBe(
+      "loadCausalLM: option 'checkFinite' is invalid: Invalid input: expected boolean, received string",
+    );
+    expect((await loadError(dir, { device: 'tpu' })).message).toBe(
+      "loadCausalLM: option 'device' is invalid: no backend 'tpu'; registered: cpu, reference",
+    );
+  });
+
+  it('fromSafetensors', async () => {
+    const dir = fixtureDir('families/llama-mha');
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    const file = await SafetensorsFile.open(bytesSource(readFileSync(join(dir, 'model.safetensors'))));
+    await expect(fromSafetensors(config, file, { devcie: 'cpu' } as never)).rejects.toThrow(
+      'fromSafetensors: options is invalid: Unrecognized key: "devcie"; allowed: device, source, checkFinite',
+    );
+    await expect(fromSafetensors(config, file, { source: 3 } as never)).rejects.toThrow(
+      "fromSafetensors: option 'source' is invalid: Invalid input: expected string, received number",
+    );
+  });
+});
+
+/**
+ * A copy of a fixture whose weight `name` holds `value` at flat index `index`, written in the
+ * file's own dtype (F32, or F16 for the trained fixtures).
+ */
+function poisoned(fixture: string, name: string, index: number, value: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hasten-poisoned-'));
+  temps.push(dir);
+  cpSync(fixtureDir(fixture), dir, { recursive: true });
+  const file = join(dir, 'model.safetensors');
+  const bytes = readFileSync(file);
+  const info = parseSafetensorsHeader(bytes).tensors.get(name)!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (info.fileDtype === 'F16') view.setUint16(info.byteOffset + 2 * index, f32ToF16Bits(value), true);
+  else if (info.fileDtype === 'F32') view.setFloat32(info.byteOffset + 4 * index, value, true);
+  else throw new Error(`poisoned: unexpected dtype ${info.fileDtype}`);
+  writeFileSync(file, bytes);
+  return dir;
+}
+
+describe('non-finite weights', () => {
+  it('a NaN or an Inf fails the load, naming the weight, the first bad index and the value', async () => {
+    // F32 checkpoint; up_proj is [128, 64], so flat index 70 is [1, 6].
+    const nan = poisoned('families/llama-mha', 'model.layers.0.mlp.up_proj.weight', 70, Number.NaN);
+    const e = await loadError(nan);
+    expect([e.code, e.message.replace(nan, '<dir>')]).toEqual([
+      'weights',
+      '<dir>: weight model.layers.0.mlp.up_proj.weight holds NaN at index 70 ([1, 6]); the checkpoint is corrupt (checkFinite: false loads it anyway)',
+    ]);
+    // F16 checkpoint: +Inf survives the widening to f32 and is caught there.
+    const inf = poisoned('code-draft', 'model.layers.1.self_attn.k_proj.weight', 3, Number.POSITIVE_INFINITY);
+    const e2 = await loadError(inf);
+    expect(e2.message.replace(inf, '<dir>')).toMatch(
+      /^<dir>: weight model.layers.1.self_attn.k_proj.weight holds Infinity at index 3 \(\[0, 3\]\)/,
+    );
+    // The isomorphic loader checks too, and names the source it was given.
+    const config = JSON.parse(readFileSync(join(nan, 'config.json'), 'utf8'));
+    const file = await SafetensorsFile.open(bytesSource(readFileSync(join(nan, 'model.safetensors'))));
+    await expect(fromSafetensors(config, file, { source: 'poisoned.safetensors' })).rejects.toThrow(
+      /^poisoned.safetensors: weight model.layers.0.mlp.up_proj.weight holds NaN at index 70/,
+    );
+  });
+
+  it('checkFinite: false skips the check (and the NaN reaches the logits)', async () => {
+    const nan = poisoned('families/llama-mha', 'model.layers.0.mlp.up_proj.weight', 70, Number.NaN);
+    expect((await loadError(nan, { checkFinite: true })).code).toBe('weights');
+    const model: LlamaModel = await loadCausalLM(nan, { checkFinite: false });
+    const ref = await readReference(fixtureDir('families/llama-mha'));
+    const { logits } = await model.forward({ tokens: ref.input_ids, positions: ref.position_ids });
+    expect((await logits.data()).some(Number.isNaN)).toBe(true);
+    logits.dispose();
     model.dispose();
   });
 });

@@ -7,16 +7,21 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SafetensorsReader } from '@hasten/core-tensor';
 import { openShardedSafetensors } from '@hasten/core-tensor/node';
+import { z } from 'zod';
 import { parseConfig } from './config';
 import { ModelError } from './errors';
 import { readJsonFile, requireDir } from './files';
 import { LlamaModel } from './llama/model';
+import { deviceOption, parseOptions } from './options';
 import { type Tokenizer, tokenizerFromFiles } from './tokenizers/tokenizer';
 
-export interface LoadOptions {
+const LoadOptions = z.strictObject({
   /** core-tensor backend for the native model (default 'cpu'). */
-  device?: string;
-}
+  device: deviceOption.optional(),
+  /** Reject a weight holding NaN or ±Inf (default true; one pass over each widened tensor). */
+  checkFinite: z.boolean().optional(),
+});
+export type LoadOptions = z.input<typeof LoadOptions>;
 
 /** The folder's weights: model.safetensors, or the shards named by model.safetensors.index.json. */
 export async function openWeights(dir: string): Promise<SafetensorsReader> {
@@ -51,11 +56,12 @@ async function open(dir: string): Promise<SafetensorsReader> {
 
 /** Load a Llama-family checkpoint (llama, mistral, qwen2) from a Hugging Face folder. */
 export async function loadCausalLM(dir: string, opts: LoadOptions = {}): Promise<LlamaModel> {
+  const o = parseOptions(LoadOptions, opts, 'loadCausalLM');
   requireDir(dir, 'model folder');
   const config = parseConfig(readJsonFile(join(dir, 'config.json'), 'model configuration'));
   const weights = await openWeights(dir);
   try {
-    return await LlamaModel.fromSafetensors(config, weights, { device: opts.device, source: dir });
+    return await LlamaModel.fromSafetensors(config, weights, { ...o, source: dir });
   } finally {
     await weights.close();
   }

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { type DType, isFloat } from '../dtype';
 import { fmtShape, TensorError } from '../errors';
+import { parseOptionsWith } from '../options';
 import { normalizeAxis } from '../shape';
 import type { Tensor } from '../tensor';
 
@@ -60,13 +61,7 @@ export function normalizeAxes(
   return axes.sort((a, b) => a - b);
 }
 
-/** Validate an options object with zod; the error names the op and the offending field. */
+/** Validate an options object with zod; the error names the op, the offending field and what is allowed. */
 export function parseOptions<S extends z.ZodType>(op: string, schema: S, value: unknown): z.output<S> {
-  const r = schema.safeParse(value ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const field = issue.path.length ? `option '${issue.path.join('.')}'` : 'options';
-    throw new TensorError(op, `${field} is invalid: ${issue.message}`);
-  }
-  return r.data;
+  return parseOptionsWith(schema, value, (problem) => new TensorError(op, problem));
 }

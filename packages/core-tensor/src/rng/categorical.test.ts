@@ -90,7 +90,7 @@ describe('categorical', () => {
     expect(() => g.categorical([1, 2], { temperature: -1 })).toThrow(/temperature/);
     expect(() => g.categorical([1, 2], { method: 'top-k' as never })).toThrow(/method/);
     expect(() => g.categorical([1, 2], { temp: 0.5 } as never)).toThrow(
-      'categorical: invalid options: Unrecognized key: "temp"',
+      'categorical: options is invalid: Unrecognized key: "temp"; allowed: n, temperature, probs, method',
     );
   });
 

@@ -18,6 +18,7 @@
  */
 import { z } from 'zod';
 import { TensorError } from '../errors';
+import { parseOptions } from '../ops/checks';
 import type { Philox } from './generator';
 
 const CategoricalOptions = z.strictObject({
@@ -76,15 +77,7 @@ export function sampleCategorical(
   values: ArrayLike<number>,
   options?: CategoricalOptions,
 ): Int32Array {
-  const parsed = CategoricalOptions.safeParse(options ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new TensorError(
-      OP,
-      `${issue.path.length ? `option '${issue.path.join('.')}' is invalid` : 'invalid options'}: ${issue.message}`,
-    );
-  }
-  const { n, temperature, probs, method } = parsed.data;
+  const { n, temperature, probs, method } = parseOptions(OP, CategoricalOptions, options);
   const s = scores(values, probs, temperature);
   const v = s.length;
   const out = new Int32Array(n);

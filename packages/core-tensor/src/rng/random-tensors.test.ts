@@ -55,6 +55,9 @@ describe('randn / rand', () => {
     expect(() => rand([2], { seed: 1, low: 1, high: 1 })).toThrow(/low must be < high/);
     expect(() => randn([2], { seed: 1, dtype: 'i32' as never })).toThrow(/dtype/);
     expect(() => randn([2, -1], { seed: 1 })).toThrow(/randn: shape/);
-    expect(() => randn([2], { seed: 1, sd: 2 } as never)).toThrow(/Unrecognized key: "sd"/);
+    expect(() => randn([2], { seed: 1, sd: 2 } as never)).toThrow(
+      'randn: options is invalid: Unrecognized key: "sd"; allowed: seed, rng, dtype, device, mean, std',
+    );
+    expect(() => rand([2], { seed: 1, hi: 2 } as never)).toThrow(/"hi"; allowed: .*low, high/);
   });
 });

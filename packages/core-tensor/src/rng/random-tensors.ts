@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { encodeValues, fromStorageArray } from '../creation';
 import type { FloatDType } from '../dtype';
-import { TensorError } from '../errors';
+import { parseOptions } from '../ops/checks';
 import { assertShape, type Shape, sizeOf } from '../shape';
 import type { Tensor } from '../tensor';
 import { Philox, rng as seeded } from './generator';
@@ -39,21 +39,9 @@ const RandOptions = RandomBase.extend({
 export type RandnOptions = z.input<typeof RandnOptions>;
 export type RandOptions = z.input<typeof RandOptions>;
 
-function parse<T extends z.ZodType>(schema: T, op: string, opts: unknown): z.output<T> {
-  const r = schema.safeParse(opts ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new TensorError(
-      op,
-      `${issue.path.length ? `option '${issue.path.join('.')}' is invalid` : 'invalid options'}: ${issue.message}`,
-    );
-  }
-  return r.data;
-}
-
 /** A tensor of normal variates N(mean, std^2). */
 export function randn(shape: Shape, opts: RandnOptions): Tensor {
-  const o = parse(RandnOptions, 'randn', opts);
+  const o = parseOptions('randn', RandnOptions, opts);
   const s = assertShape('randn', shape);
   const gen = o.rng ?? seeded(o.seed!);
   const v = gen.normal(sizeOf(s));
@@ -63,7 +51,7 @@ export function randn(shape: Shape, opts: RandnOptions): Tensor {
 
 /** A tensor of uniform variates in [low, high) (before rounding to the dtype). */
 export function rand(shape: Shape, opts: RandOptions): Tensor {
-  const o = parse(RandOptions, 'rand', opts);
+  const o = parseOptions('rand', RandOptions, opts);
   const s = assertShape('rand', shape);
   const gen = o.rng ?? seeded(o.seed!);
   const m = MANTISSA_BITS[o.dtype];

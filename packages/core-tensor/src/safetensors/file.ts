@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { fromStorageArray } from '../creation';
 import type { StorageArray } from '../dtype';
+import { parseOptionsWith } from '../options';
 import { sizeOf } from '../shape';
 import type { Tensor } from '../tensor';
 import { convertToFloat, decodeTensorBytes } from './dtypes';
@@ -47,16 +48,13 @@ const LoadOptions = z.strictObject({
 export type SafetensorsLoadOptions = z.input<typeof LoadOptions>;
 
 function parseLoadOptions(opts: unknown, file?: string): z.output<typeof LoadOptions> {
-  const r = LoadOptions.safeParse(opts ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new SafetensorsError(
-      file,
-      `${issue.path.length ? `option '${issue.path.join('.')}' is invalid` : 'invalid options'}: ${issue.message}`,
-    );
-  }
-  return r.data;
+  return parseOptionsWith(LoadOptions, opts, (problem) => new SafetensorsError(file, problem));
 }
+
+const OpenOptions = z.strictObject({
+  /** The file's name or path, for error messages. */
+  file: z.string().optional(),
+});
 
 /** What a reader of one file or of a sharded checkpoint offers (names -> tensors on demand). */
 export interface SafetensorsReader {
@@ -79,6 +77,7 @@ export async function loadTensors(
   names: readonly string[] = reader.names,
   opts?: SafetensorsLoadOptions,
 ): Promise<Map<string, Tensor>> {
+  parseLoadOptions(opts); // up front, so bad options fail even when there is nothing to load
   const out = new Map<string, Tensor>();
   try {
     for (const name of names) out.set(name, await reader.tensor(name, opts));
@@ -121,7 +120,12 @@ export class SafetensorsFile implements SafetensorsReader {
   }
 
   /** Read and validate the header from a source; tensors are read later, on demand. */
-  static async open(source: ByteSource, opts: { file?: string } = {}): Promise<SafetensorsFile> {
+  static async open(source: ByteSource, options: z.input<typeof OpenOptions> = {}): Promise<SafetensorsFile> {
+    const opts = parseOptionsWith(
+      OpenOptions,
+      options,
+      (problem) => new SafetensorsError(undefined, `SafetensorsFile.open: ${problem}`),
+    );
     const prefix = source.byteLength >= 8 ? await source.read(0, 8) : new Uint8Array(0);
     const n = readHeaderLength(prefix, source.byteLength, opts.file);
     const headerBytes = await source.read(8, n);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bytesSource, parseSafetensorsHeader, readSafetensors, SafetensorsFile } from '../index';
+import {
+  bytesSource,
+  parseSafetensorsHeader,
+  readSafetensors,
+  SafetensorsFile,
+  ShardedSafetensors,
+} from '../index';
 import { buildSafetensors as build } from './testing/build-file';
 
 const f32Bytes = (...v: number[]) => new Uint8Array(new Float32Array(v).buffer);
@@ -41,7 +47,15 @@ describe('safetensors header', () => {
       /parseSafetensorsHeader: option 'byteLength' is invalid/,
     );
     expect(() => parseSafetensorsHeader(file, { name: 'x' } as never)).toThrow(
-      /parseSafetensorsHeader: options is invalid/,
+      'parseSafetensorsHeader: options is invalid: Unrecognized key: "name"; allowed: file, byteLength',
+    );
+    await expect(SafetensorsFile.open(bytesSource(file), { name: 'x' } as never)).rejects.toThrow(
+      /SafetensorsFile.open: options is invalid: Unrecognized key: "name"; allowed: file/,
+    );
+    await expect(lazy.tensors([], { dtyp: 'f32' } as never)).rejects.toThrow(/Unrecognized key: "dtyp"/);
+    const index = { weight_map: { a: 'one.safetensors' } };
+    await expect(ShardedSafetensors.open(index, async () => lazy, { name: 'x' } as never)).rejects.toThrow(
+      /ShardedSafetensors.open: options is invalid: Unrecognized key: "name"; allowed: file/,
     );
   });
 
@@ -218,7 +232,7 @@ describe('safetensors header', () => {
       [
         'unknown option',
         () => readSafetensors(build(ok, data), { dtyp: 'f32' } as never),
-        /invalid options: Unrecognized key: "dtyp"/,
+        /options is invalid: Unrecognized key: "dtyp"; allowed: dtype, device/,
       ],
     ];
     it.each(cases)('%s', (_, fn, message) => {

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import type { DType } from '../dtype';
+import { parseOptionsWith } from '../options';
 import { readableDtype, SUPPORTED_DTYPES_MESSAGE } from './dtypes';
 import { SafetensorsError } from './errors';
 
@@ -235,13 +236,11 @@ export function parseSafetensorsHeader(
   bytes: ArrayBuffer | Uint8Array,
   options: z.input<typeof HeaderOptions> = {},
 ): SafetensorsHeader {
-  const parsed = HeaderOptions.safeParse(options ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.length ? `option '${issue.path.join('.')}'` : 'options';
-    throw new SafetensorsError(undefined, `parseSafetensorsHeader: ${field} is invalid: ${issue.message}`);
-  }
-  const opts = parsed.data;
+  const opts = parseOptionsWith(
+    HeaderOptions,
+    options,
+    (problem) => new SafetensorsError(undefined, `parseSafetensorsHeader: ${problem}`),
+  );
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const fileSize = opts.byteLength ?? u8.byteLength;
   const n = readHeaderLength(u8, fileSize, opts.file);

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { StorageArray } from '../dtype';
+import { parseOptionsWith } from '../options';
 import type { Tensor } from '../tensor';
 import { SafetensorsError } from './errors';
 import {
@@ -22,6 +23,11 @@ const IndexSchema = z.object({
   weight_map: z.record(z.string(), z.string().min(1)),
 });
 export type SafetensorsIndex = z.output<typeof IndexSchema>;
+
+const OpenOptions = z.strictObject({
+  /** The index file's name or path, for error messages. */
+  file: z.string().optional(),
+});
 
 /** Validate a parsed `model.safetensors.index.json`. */
 export function parseSafetensorsIndex(json: unknown, file?: string): SafetensorsIndex {
@@ -55,8 +61,13 @@ export class ShardedSafetensors implements SafetensorsReader {
   static async open(
     index: SafetensorsIndex,
     openShard: (shardFile: string) => Promise<SafetensorsFile>,
-    opts: { file?: string } = {},
+    options: z.input<typeof OpenOptions> = {},
   ): Promise<ShardedSafetensors> {
+    const opts = parseOptionsWith(
+      OpenOptions,
+      options,
+      (problem) => new SafetensorsError(undefined, `ShardedSafetensors.open: ${problem}`),
+    );
     const shards = new Map<string, SafetensorsFile>();
     try {
       for (const shard of new Set(Object.values(index.weight_map))) shards.set(shard, await openShard(shard));

@@ -37,14 +37,14 @@ import {
 } from '../causal-lm';
 import type { LlamaConfig } from '../config';
 import { ModelError } from '../errors';
-import { disposeLlamaWeights, type LayerWeights, type LlamaWeights, loadLlamaWeights } from './weights';
-
-export interface LlamaModelOptions {
-  /** core-tensor backend for weights and compute (default 'cpu'). */
-  device?: string;
-  /** Where the weights come from, for error messages (a folder or URL). */
-  source?: string;
-}
+import { parseOptions } from '../options';
+import {
+  disposeLlamaWeights,
+  type LayerWeights,
+  LlamaModelOptions,
+  type LlamaWeights,
+  loadLlamaWeights,
+} from './weights';
 
 export class LlamaModel implements CausalLM {
   private disposed = false;
@@ -65,8 +65,11 @@ export class LlamaModel implements CausalLM {
     reader: SafetensorsReader,
     opts: LlamaModelOptions = {},
   ): Promise<LlamaModel> {
-    const device = opts.device ?? 'cpu';
-    const weights = await loadLlamaWeights(config, reader, device, opts.source ?? 'safetensors');
+    const o = parseOptions(LlamaModelOptions, opts, 'LlamaModel.fromSafetensors');
+    const device = o.device ?? 'cpu';
+    const weights = await loadLlamaWeights(config, reader, device, o.source ?? 'safetensors', {
+      checkFinite: o.checkFinite,
+    });
     return new LlamaModel(config, weights, device);
   }
 

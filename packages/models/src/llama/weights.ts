@@ -2,11 +2,25 @@
  * @file Llama-family weights by their Hugging Face names (`model.layers.{i}.self_attn.q_proj.weight`,
  * ...), checked against config.json before any data is read: every missing tensor, unsupported
  * dtype or shape mismatch is reported with the weight's name, the expected and the found value.
- * Weights are computed in f32: f16/bf16 checkpoints are widened once at load.
+ * Weights are computed in f32: f16/bf16 checkpoints are widened once at load, and the widened
+ * values are checked for NaN/Inf there (a corrupt checkpoint would otherwise give NaN logits later).
  */
-import { keep, type SafetensorsReader, type Tensor } from '@hasten/core-tensor';
+import { fromStorageArray, keep, type SafetensorsReader, type Tensor } from '@hasten/core-tensor';
+import { z } from 'zod';
 import type { LlamaConfig } from '../config';
 import { ModelError } from '../errors';
+import { deviceOption } from '../options';
+
+/** Options of `fromSafetensors` / `LlamaModel.fromSafetensors`. */
+export const LlamaModelOptions = z.strictObject({
+  /** core-tensor backend for weights and compute (default 'cpu'). */
+  device: deviceOption.optional(),
+  /** Where the weights come from, for error messages (a folder or URL). */
+  source: z.string().optional(),
+  /** Reject a weight holding NaN or ±Inf (default true; one pass over each widened tensor). */
+  checkFinite: z.boolean().optional(),
+});
+export type LlamaModelOptions = z.input<typeof LlamaModelOptions>;
 
 export interface LayerWeights {
   inputNorm: Tensor;
@@ -117,34 +131,75 @@ export function checkWeights(c: LlamaConfig, source: SafetensorsReader, where: s
   }
 }
 
-/** Checks, then reads every weight widened to f32 (on the host) onto `device`. */
+/** Index of the first NaN or ±Inf in `data`, or -1. */
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
+}
+
+/** Row-major multi-index of flat index `i` in `shape`. */
+function unflatten(i: number, shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = i % shape[d];
+    i = Math.floor(i / shape[d]);
+  }
+  return out;
+}
+
+/**
+ * Checks, then reads every weight widened to f32 (on the host) onto `device`. With `checkFinite`
+ * (default) each widened array is scanned before upload, so a NaN/Inf weight fails here, named.
+ */
 export async function loadLlamaWeights(
   c: LlamaConfig,
   source: SafetensorsReader,
   device: string,
   where: string,
+  { checkFinite = true }: { checkFinite?: boolean } = {},
 ): Promise<LlamaWeights> {
   checkWeights(c, source, where);
   const { layer } = expectedWeights(c);
-  // Weights live as long as the model: exempt them from any enclosing scope().
-  const load = async (name: string): Promise<Tensor> =>
-    keep(await source.tensor(name, { dtype: 'f32', device }));
-  const layers: LayerWeights[] = [];
-  for (let i = 0; i < c.numLayers; i++) {
-    const specs = layer(i);
-    const w: Partial<LayerWeights> = {};
-    for (const [key, spec] of Object.entries(specs) as [keyof LayerWeights, Spec | undefined][]) {
-      if (spec) w[key] = await load(spec.name);
+  // What reader.tensor(name, { dtype: 'f32', device }) does, split so the host array can be scanned
+  // in place: no extra copy, one read pass over data that was just written.
+  const loaded: Tensor[] = [];
+  const load = async (name: string): Promise<Tensor> => {
+    const data = (await source.raw(name, { dtype: 'f32' })) as Float32Array;
+    const { shape } = source.info(name);
+    const bad = checkFinite ? firstNonFinite(data) : -1;
+    if (bad >= 0) {
+      throw new ModelError(
+        'weights',
+        `${where}: weight ${name} holds ${data[bad]} at index ${bad} (${fmt(unflatten(bad, shape))}); the checkpoint is corrupt (checkFinite: false loads it anyway)`,
+      );
     }
-    layers.push(w as LayerWeights);
-  }
-  const embed = await load('model.embed_tokens.weight');
-  return {
-    embed,
-    layers,
-    norm: await load('model.norm.weight'),
-    lmHead: c.tieWordEmbeddings ? embed : await load('lm_head.weight'),
+    // Weights live as long as the model: exempt them from any enclosing scope().
+    const t = keep(fromStorageArray(data, shape, 'f32', device));
+    loaded.push(t);
+    return t;
   };
+  try {
+    const layers: LayerWeights[] = [];
+    for (let i = 0; i < c.numLayers; i++) {
+      const specs = layer(i);
+      const w: Partial<LayerWeights> = {};
+      for (const [key, spec] of Object.entries(specs) as [keyof LayerWeights, Spec | undefined][]) {
+        if (spec) w[key] = await load(spec.name);
+      }
+      layers.push(w as LayerWeights);
+    }
+    const embed = await load('model.embed_tokens.weight');
+    return {
+      embed,
+      layers,
+      norm: await load('model.norm.weight'),
+      lmHead: c.tieWordEmbeddings ? embed : await load('lm_head.weight'),
+    };
+  } catch (e) {
+    // A failed load (a NaN weight, an unreadable shard) frees what it had already uploaded.
+    for (const t of loaded) t.dispose();
+    throw e;
+  }
 }
 
 export function disposeLlamaWeights(w: LlamaWeights): void {

@@ -27,6 +27,7 @@ import {
 } from '@hasten/core-tensor';
 import type { KVCache } from '@hasten/kv';
 import * as ort from 'onnxruntime-node';
+import { z } from 'zod';
 import {
   type CausalLM,
   type CreateCacheOptions,
@@ -43,16 +44,19 @@ import { type LlamaConfig, parseConfig } from '../config';
 import { ModelError } from '../errors';
 import { readJsonFile } from '../files';
 import { openWeights } from '../load';
+import { parseOptions } from '../options';
 
 export type OrtLayout = 'additive-4d' | 'optimum-2d';
 
-export interface OrtLoadOptions {
+const OrtLoadOptions = z.strictObject({
   /** onnxruntime intra-op threads (default: onnxruntime's choice). */
-  intraOpNumThreads?: number;
+  intraOpNumThreads: z.number().int().positive().optional(),
   /** Path of the .onnx file, relative to the folder (default: onnx/model.onnx, then model.onnx). */
-  modelFile?: string;
-  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-}
+  modelFile: z.string().min(1).optional(),
+  /** onnxruntime graph optimizations (default 'all'). */
+  graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).optional(),
+});
+export type OrtLoadOptions = z.input<typeof OrtLoadOptions>;
 
 /** Added to masked attention scores: float32's lowest value, as the exporter uses. */
 export const MASK_MIN = -3.4028234663852886e38;
@@ -124,7 +128,8 @@ export class OrtCausalLM implements CausalLM {
    * Load from a folder holding config.json and onnx/model.onnx (or model.onnx); for our fixtures'
    * `onnx/` subfolder the config.json one level up is used.
    */
-  static async load(dir: string, opts: OrtLoadOptions = {}): Promise<OrtCausalLM> {
+  static async load(dir: string, options: OrtLoadOptions = {}): Promise<OrtCausalLM> {
+    const opts = parseOptions(OrtLoadOptions, options, 'OrtCausalLM.load');
     const candidates = opts.modelFile ? [opts.modelFile] : ['onnx/model.onnx', 'model.onnx'];
     const file = candidates.map((f) => join(dir, f)).find((p) => existsSync(p));
     if (!file)

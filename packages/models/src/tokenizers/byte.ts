@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { ModelError } from '../errors';
-import type { DecodeOptions, EncodeOptions, Tokenizer } from './tokenizer';
+import { type DecodeOptions, type EncodeOptions, parseDecodeOptions, parseEncodeOptions } from './options';
+import type { Tokenizer } from './tokenizer';
 
 const ByteConfig = z.looseObject({
   tokenizer_class: z.literal('ByteLevelHasten'),
@@ -71,7 +72,8 @@ export class ByteTokenizer implements Tokenizer {
     });
   }
 
-  encode(text: string, opts: EncodeOptions = {}): number[] {
+  encode(text: string, options?: EncodeOptions): number[] {
+    const opts = parseEncodeOptions(options, 'ByteTokenizer.encode');
     const bytes = this.utf8.encode(text);
     const out: number[] = [];
     if ((opts.addSpecialTokens ?? true) && this.bosTokenId !== undefined) out.push(this.bosTokenId);
@@ -79,8 +81,8 @@ export class ByteTokenizer implements Tokenizer {
     return out;
   }
 
-  decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
-    const skip = opts.skipSpecialTokens ?? true;
+  decode(ids: ArrayLike<number>, options?: DecodeOptions): string {
+    const skip = parseDecodeOptions(options, 'ByteTokenizer.decode').skipSpecialTokens ?? true;
     let text = '';
     let bytes: number[] = [];
     const flush = () => {

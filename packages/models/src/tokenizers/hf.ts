@@ -6,7 +6,8 @@
  */
 import { Tokenizer as HFTokenizerImpl } from '@huggingface/tokenizers';
 import { ModelError } from '../errors';
-import type { DecodeOptions, EncodeOptions, Tokenizer } from './tokenizer';
+import { type DecodeOptions, type EncodeOptions, parseDecodeOptions, parseEncodeOptions } from './options';
+import type { Tokenizer } from './tokenizer';
 
 type TokenSpec = string | { content?: string } | null | undefined;
 
@@ -35,8 +36,10 @@ export class HFTokenizer implements Tokenizer {
         `tokenizer.json could not be loaded by @huggingface/tokenizers: ${(e as Error).message}`,
       );
     }
-    const vocab = this.impl.get_vocab(true);
-    this.vocabSize = Math.max(...vocab.values()) + 1;
+    // A loop, not Math.max(...ids): spreading 128k+ arguments (Llama 3, Qwen2) overflows V8's stack.
+    let maxId = -1;
+    for (const tokenId of this.impl.get_vocab(true).values()) if (tokenId > maxId) maxId = tokenId;
+    this.vocabSize = maxId + 1;
     const id = (key: string) => {
       const text = tokenText(config[key]);
       return text === undefined ? undefined : this.impl.token_to_id(text);
@@ -46,11 +49,13 @@ export class HFTokenizer implements Tokenizer {
     this.padTokenId = id('pad_token');
   }
 
-  encode(text: string, opts: EncodeOptions = {}): number[] {
+  encode(text: string, options?: EncodeOptions): number[] {
+    const opts = parseEncodeOptions(options, 'HFTokenizer.encode');
     return this.impl.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids;
   }
 
-  decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
+  decode(ids: ArrayLike<number>, options?: DecodeOptions): string {
+    const opts = parseDecodeOptions(options, 'HFTokenizer.decode');
     return this.impl.decode(Array.from(ids), { skip_special_tokens: opts.skipSpecialTokens ?? true });
   }
 }

@@ -104,3 +104,33 @@ describe('HFTokenizer (tokenizer.json through @huggingface/tokenizers)', () => {
     expect(() => tokenizerFromFiles({ tokenizerJson: { nope: 1 } })).toThrow(/with a "model" field/);
   });
 });
+
+describe('tokenizer options are strict: an unknown key or a bad value names the field and what is allowed', () => {
+  it('tokenizerFromFiles', () => {
+    const tokenizerConfig = { tokenizer_class: 'ByteLevelHasten', vocab_size: 260, special_tokens: {} };
+    expect(() => tokenizerFromFiles({ tokenizerConfig, tokenizerJSON: tinyBpe() } as never)).toThrow(
+      'tokenizerFromFiles: options is invalid: Unrecognized key: "tokenizerJSON"; allowed: tokenizerJson, tokenizerConfig',
+    );
+  });
+
+  const byte = () => loadTokenizer(fixtureDir('families/llama-mha'));
+  const hf = () => new HFTokenizer(tinyBpe(), { bos_token: '<s>' });
+  it.each([
+    ['ByteTokenizer', byte],
+    ['HFTokenizer', hf],
+  ] as const)('%s encode and decode', (name, make) => {
+    const tok = make();
+    expect(() => tok.encode('hi', { addSpecialToken: false } as never)).toThrow(
+      `${name}.encode: options is invalid: Unrecognized key: "addSpecialToken"; allowed: addSpecialTokens`,
+    );
+    expect(() => tok.encode('hi', { addSpecialTokens: 0 } as never)).toThrow(
+      `${name}.encode: option 'addSpecialTokens' is invalid: Invalid input: expected boolean, received number`,
+    );
+    expect(() => tok.decode([104], { skipSpecial: true } as never)).toThrow(
+      `${name}.decode: options is invalid: Unrecognized key: "skipSpecial"; allowed: skipSpecialTokens`,
+    );
+    expect(() => tok.decode([104], { skipSpecialTokens: 'yes' } as never)).toThrow(
+      `${name}.decode: option 'skipSpecialTokens' is invalid: Invalid input: expected boolean, received string`,
+    );
+  });
+});

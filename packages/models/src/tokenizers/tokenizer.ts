@@ -3,18 +3,12 @@
  * `tokenizer.json` tokenizers, and `tokenizerFromFiles`, which picks one from parsed files.
  */
 import { ModelError } from '../errors';
+import { parseOptions } from '../options';
 import { ByteTokenizer } from './byte';
 import { HFTokenizer } from './hf';
+import { type DecodeOptions, type EncodeOptions, TokenizerFiles } from './options';
 
-export interface EncodeOptions {
-  /** Add the model's special tokens (BOS for Llama-style models). Default true. */
-  addSpecialTokens?: boolean;
-}
-
-export interface DecodeOptions {
-  /** Drop special tokens (BOS, EOS, PAD, ...). Default true. */
-  skipSpecialTokens?: boolean;
-}
+export type { DecodeOptions, EncodeOptions, TokenizerFiles } from './options';
 
 export interface Tokenizer {
   readonly vocabSize: number;
@@ -30,7 +24,8 @@ export interface Tokenizer {
  * `tokenizer_config.json`) gives an HFTokenizer; a `tokenizer_config.json` of class
  * `ByteLevelHasten` alone gives the fixtures' ByteTokenizer.
  */
-export function tokenizerFromFiles(files: { tokenizerJson?: unknown; tokenizerConfig?: unknown }): Tokenizer {
+export function tokenizerFromFiles(input: TokenizerFiles): Tokenizer {
+  const files = parseOptions(TokenizerFiles, input, 'tokenizerFromFiles');
   if (files.tokenizerJson) return new HFTokenizer(files.tokenizerJson, files.tokenizerConfig ?? {});
   const cls = (files.tokenizerConfig as { tokenizer_class?: unknown } | undefined)?.tokenizer_class;
   if (cls === ByteTokenizer.CLASS) return ByteTokenizer.fromConfig(files.tokenizerConfig);

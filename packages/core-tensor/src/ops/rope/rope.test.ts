@@ -222,7 +222,9 @@ describe('rope', () => {
     );
     expect(() => rope(x, p, { theta: 1e4, rotaryDim: 6 })).toThrow(/rope: rotaryDim must be even/);
     expect(() => rope(x, p, { theta: 0 })).toThrow(/rope: option 'theta' is invalid/);
-    expect(() => rope(x, p, { theta: 1e4, inteleaved: true } as never)).toThrow(/rope: options is invalid/);
+    expect(() => rope(x, p, { theta: 1e4, inteleaved: true } as never)).toThrow(
+      'rope: options is invalid: Unrecognized key: "inteleaved"; allowed: theta, rotaryDim, scaling, interleaved',
+    );
     expect(() => rope(x.reshape([4, 3, 4]), p, { theta: 1e4 })).toThrow(
       /rope: x must be \[batch, heads, seq, headDim\]/,
     );

@@ -1,0 +1,104 @@
+// Every runnable README example runs as written, from a fresh clone after `bash scripts/setup.sh`.
+//
+// Convention: in a package README (packages/*/README.md), a ```ts block directly preceded by the line
+// `<!-- runnable example -->` is runnable. Each one is written, verbatim, to a temporary .ts file
+// inside the repository (so @hasten/* imports resolve as they would for a user) and run from the
+// repository root with `npx tsx`, as a user would; it must exit 0 and print what EXPECTED says. A
+// README with no marked block must be one of a package that says it is not implemented yet.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { loadTokenizer } from '@hasten/models/node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixtureDir, readReference } from '../packages/models/src/testing';
+import { npx, repoRoot as root } from './npx';
+
+const MARKER = '<!-- runnable example -->';
+
+/** The models example greedily continues this fixture's reference prompt for 64 tokens. */
+async function pytorchGreedyText(): Promise<string> {
+  const dir = fixtureDir('code-target');
+  const ref = await readReference(dir);
+  return loadTokenizer(dir).decode(Array.from(await ref.greedy_tokens!.data()).slice(0, 64));
+}
+
+/**
+ * What each example must print, by `<package>#<n>` (n counts the README's marked blocks from 1): a
+ * pattern, or a string the output must contain.
+ */
+const EXPECTED: Record<string, (RegExp | string)[]> = {
+  // [batch, heads, head_dim, seq] after the transpose, then the first 4 probabilities of a row.
+  'core-tensor#1': [/^\[ 1, 4, 32, 16 \] Float32Array\(4\) \[[\s\d.,e-]+\]$/m],
+  'core-tensor#2': [/^\[ 8, 4096 \]$/m],
+  // softmax of the rows of x x^T = [[14, 32], [32, 77]]: [e^-18, 1] and [e^-45, 1].
+  'kernels-webgpu#1': [/^webgpu: /m, /^\[ 1\.52\d*e-8, 1, 2\.86\d*e-20, 1 \]$/m],
+  'kv#1': [/allocatedBytes: 2097152,\s+usedBytes: 2048,\s+length: 1,\s+maxLength: 1024/],
+  // What PyTorch's greedy decoding of the fixture produced (its reference.safetensors).
+  'models#1': [`${await pytorchGreedyText()}\n`],
+  'eval#1': [/^0\.497\d+\n(1|0\.99999\d+)\n/, /sum of squares .* PASS relative error/],
+};
+
+interface Example {
+  id: string;
+  code: string;
+}
+
+function readmes(): { pkg: string; text: string }[] {
+  return readdirSync(join(root, 'packages'))
+    .sort()
+    .map((pkg) => ({ pkg, text: readFileSync(join(root, 'packages', pkg, 'README.md'), 'utf8') }));
+}
+
+function examples(pkg: string, text: string): Example[] {
+  const out: Example[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i]!.trim() !== MARKER) continue;
+    if (lines[i + 1] !== '```ts')
+      throw new Error(`${pkg}/README.md:${i + 1}: ${MARKER} must come right before a \`\`\`ts line`);
+    const end = lines.indexOf('```', i + 2);
+    if (end < 0) throw new Error(`${pkg}/README.md:${i + 2}: unclosed \`\`\`ts block`);
+    out.push({ id: `${pkg}#${out.length + 1}`, code: `${lines.slice(i + 2, end).join('\n')}\n` });
+  }
+  return out;
+}
+
+const tmp = mkdtempSync(join(root, 'test', '.readme-examples-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('README examples', () => {
+  const all = readmes();
+
+  it.each(all.map(({ pkg, text }) => [pkg, text] as const))(
+    '%s: has a runnable example, or says it is not implemented',
+    (pkg, text) => {
+      if (examples(pkg, text).length > 0) return;
+      expect(text, `${pkg}/README.md has no ${MARKER} block`).toMatch(/\*\*Status: not implemented\.\*\*/);
+    },
+  );
+
+  const runnable = all.flatMap(({ pkg, text }) => examples(pkg, text));
+
+  it('finds the marked examples, and each has its expected output here', () => {
+    expect(runnable.map((e) => e.id).sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  it.each(runnable.map((e) => [e.id, e] as const))(
+    '%s runs with `npx tsx` and prints what it says',
+    async (id, ex) => {
+      const file = join(tmp, `${id.replace('#', '-')}.ts`);
+      writeFileSync(file, ex.code);
+      const run = await npx(['tsx', relative(root, file)]);
+      expect({ id, status: run.status, stderr: run.status === 0 ? '' : run.stderr }).toEqual({
+        id,
+        status: 0,
+        stderr: '',
+      });
+      for (const want of EXPECTED[id] ?? []) {
+        if (typeof want === 'string') expect(run.stdout).toContain(want);
+        else expect(run.stdout).toMatch(want);
+      }
+    },
+    // Several seconds each when idle (tsx start-up, a model load, SwiftShader); more on a busy machine.
+    300_000,
+  );
+});
