@@ -9,6 +9,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 dpkg -s libvulkan1 >/dev/null 2>&1 || need+=(libvulkan1)
+# The ONNX exporter (npm run export-onnx, tools/fixtures/export_hf.py) needs numpy and onnx, not torch.
+dpkg -s python3-numpy >/dev/null 2>&1 || need+=(python3-numpy)
+dpkg -s python3-onnx >/dev/null 2>&1 || need+=(python3-onnx)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
   SUDO=""

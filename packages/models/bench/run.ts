@@ -18,9 +18,16 @@
  * Quality: the greedy tokens of the engines must be identical.
  *
  *   npm run bench -w @hasten/models -- [--threads 1] [--repeats 5] [--warmup 1] [--new 128] [--prompt 256] [--quick]
+ *
+ * Then, in a process of its own, the real-size bench (real-size.ts: a random-weight checkpoint with
+ * Qwen2-0.5B's shapes on native and ORT; load time, peak RSS, decode tok/s). `--only fixture` or
+ * `--only real-size` runs one of the two; `--real-size-dir <dir>` keeps (and reuses) its checkpoint
+ * and export there, `--real-size-new N` / `--real-size-prompt P` size its decode and prefill.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tensor } from '@hasten/core-tensor';
 import { defineBenchmark, defineCase } from '@hasten/eval';
@@ -41,8 +48,29 @@ const { values: args } = parseArgs({
     prompt: { type: 'string' },
     quick: { type: 'boolean', default: false },
     fixture: { type: 'string' },
+    only: { type: 'string' },
+    'real-size-dir': { type: 'string' },
+    'real-size-new': { type: 'string' },
+    'real-size-prompt': { type: 'string' },
   },
 });
+if (args.only !== undefined && args.only !== 'fixture' && args.only !== 'real-size') {
+  throw new Error(`--only must be 'fixture' or 'real-size', got '${args.only}'`);
+}
+
+/** The real-size bench in its own process (its memory figures must not include this one's). */
+function realSizeBench(): number {
+  const forward = [`--threads=${args.threads}`];
+  if (args['real-size-dir']) forward.push(`--dir=${args['real-size-dir']}`);
+  if (args['real-size-new']) forward.push(`--new=${args['real-size-new']}`);
+  if (args['real-size-prompt']) forward.push(`--prompt=${args['real-size-prompt']}`);
+  if (args.quick) forward.push('--no-write', '--repeats=1', ...(args['real-size-new'] ? [] : ['--new=4']));
+  const script = fileURLToPath(new URL('./real-size.ts', import.meta.url));
+  return (
+    spawnSync(process.execPath, ['--import', 'tsx', script, ...forward], { stdio: 'inherit' }).status ?? 1
+  );
+}
+if (args.only === 'real-size') process.exit(realSizeBench());
 const threads = Number(args.threads);
 const quick = args.quick;
 const NEW = Number(args.new ?? (quick ? 16 : 128));
@@ -250,3 +278,8 @@ for (const [name, p, d] of rows)
   console.log(
     `| ${name} | ${p === undefined ? 'not measured' : (p as number).toFixed(0)} | ${(d as number).toFixed(0)} |`,
   );
+
+if (args.only !== 'fixture') {
+  console.log('\nreal-size bench (Qwen2-0.5B shapes, random weights):');
+  process.exitCode = realSizeBench();
+}

@@ -51,6 +51,18 @@ export interface GemmThreads {
   run(job: GemmJob): void;
 }
 
+/** What the packed-weight cache (packed-weights.ts) holds and what did not fit, for reports. */
+export interface PackedWeightStats {
+  /** Weights packed and kept in WebAssembly memory. */
+  cached: number;
+  cachedBytes: number;
+  /** Distinct weights that did not fit (each is packed again on every call) and their packed size. */
+  overflowWeights: number;
+  overflowBytes: number;
+  /** Calls that packed a weight again because it did not fit. */
+  repacks: number;
+}
+
 export interface GemmRuntime {
   readonly variant: GemmVariant;
   readonly module: WebAssembly.Module;
@@ -59,6 +71,8 @@ export interface GemmRuntime {
   readonly gemm: GemmFn;
   /** Set by the Node thread pool on a shared-memory runtime; null: single-threaded. */
   threads: GemmThreads | null;
+  /** Updated by the packed-weight cache. */
+  readonly weightStats: PackedWeightStats;
 }
 
 const moduleCache = new Map<GemmVariant, WebAssembly.Module>();
@@ -89,9 +103,18 @@ export interface RuntimeOptions {
   shared?: boolean;
   /** Use fused multiply-add when the engine supports relaxed SIMD (default true). */
   relaxed?: boolean;
+  /**
+   * Most bytes the WebAssembly memory may grow to (default and most: 4 GiB, the wasm32 address space).
+   * Tests set a small limit to reach the case where the packed weights do not fit.
+   */
+  maxMemoryBytes?: number;
 }
 
-export function createGemmRuntime({ shared = false, relaxed = true }: RuntimeOptions = {}): GemmRuntime {
+export function createGemmRuntime({
+  shared = false,
+  relaxed = true,
+  maxMemoryBytes,
+}: RuntimeOptions = {}): GemmRuntime {
   const fused = relaxed && relaxedSimdSupported();
   const variant: GemmVariant = fused
     ? shared
@@ -110,9 +133,10 @@ export function createGemmRuntime({ shared = false, relaxed = true }: RuntimeOpt
     variant,
     module,
     memory,
-    heap: new WasmHeap(memory, CONTROL_BYTES),
+    heap: new WasmHeap(memory, CONTROL_BYTES, maxMemoryBytes),
     gemm: instance.exports.gemm as GemmFn,
     threads: null,
+    weightStats: { cached: 0, cachedBytes: 0, overflowWeights: 0, overflowBytes: 0, repacks: 0 },
   };
 }
 
@@ -161,12 +185,20 @@ export function runGemm(rt: GemmRuntime, job: GemmJob): void {
   }
 }
 
-/** What the 'cpu' matmul runs on, for benchmark records. */
-export function cpuMatmulInfo(): { variant: GemmVariant; threads: number; wasmMemoryBytes: number } {
+/** What the 'cpu' matmul runs on, for benchmark records: whether the packed weights fit, among others. */
+export function cpuMatmulInfo(): {
+  variant: GemmVariant;
+  threads: number;
+  wasmMemoryBytes: number;
+  wasmMemoryLimitBytes: number;
+  packedWeights: PackedWeightStats;
+} {
   const rt = getGemmRuntime();
   return {
     variant: rt.variant,
     threads: rt.threads?.threads ?? 1,
     wasmMemoryBytes: rt.memory.buffer.byteLength,
+    wasmMemoryLimitBytes: rt.heap.maxBytes,
+    packedWeights: { ...rt.weightStats },
   };
 }

@@ -8,7 +8,7 @@
 const ALIGN = 64;
 const PAGE = 65536;
 /** wasm32 addresses end at 4 GiB. */
-const MAX_BYTES = 65536 * PAGE;
+export const MAX_WASM_BYTES = 65536 * PAGE;
 
 interface Block {
   start: number;
@@ -20,11 +20,20 @@ export class WasmHeap {
   private readonly freeList: Block[] = [];
   private readonly live = new Map<number, number>();
 
-  /** Manage `memory` from byte `base` (below it: the thread pool's control block) to its end. */
+  /**
+   * Manage `memory` from byte `base` (below it: the thread pool's control block) to its end, growing
+   * it up to `maxBytes` (default and most: 4 GiB; tests pass a small limit to reach the full case).
+   */
   constructor(
     readonly memory: WebAssembly.Memory,
     base: number,
+    readonly maxBytes: number = MAX_WASM_BYTES,
   ) {
+    if (!(maxBytes >= memory.buffer.byteLength && maxBytes <= MAX_WASM_BYTES)) {
+      throw new RangeError(
+        `WasmHeap: maxBytes ${maxBytes} must lie between the memory's size (${memory.buffer.byteLength}) and 4 GiB`,
+      );
+    }
     const start = Math.ceil(base / ALIGN) * ALIGN;
     const end = memory.buffer.byteLength;
     if (end > start) this.freeList.push({ start, size: end - start });
@@ -37,7 +46,7 @@ export class WasmHeap {
     return s;
   }
 
-  /** A 64-byte aligned block of at least `bytes`; throws RangeError when 4 GiB would be exceeded. */
+  /** A 64-byte aligned block of at least `bytes`; throws RangeError when maxBytes would be exceeded. */
   alloc(bytes: number): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     let i = this.freeList.findIndex((b) => b.size >= size);
@@ -85,10 +94,10 @@ export class WasmHeap {
     const tailFree = last && last.start + last.size === old ? last.size : 0;
     const need = Math.max(size - tailFree, old >> 2);
     let pages = Math.ceil(need / PAGE);
-    if (old + pages * PAGE > MAX_BYTES) pages = Math.ceil((size - tailFree) / PAGE);
-    if (old + pages * PAGE > MAX_BYTES) {
+    if (old + pages * PAGE > this.maxBytes) pages = Math.ceil((size - tailFree) / PAGE);
+    if (old + pages * PAGE > this.maxBytes) {
       throw new RangeError(
-        `matmul: WebAssembly memory would exceed 4 GiB (have ${old} bytes, ${this.usedBytes} in use, need ${size} more)`,
+        `matmul: WebAssembly memory would exceed its ${this.maxBytes}-byte limit (have ${old} bytes, ${this.usedBytes} in use, need ${size} more)`,
       );
     }
     this.memory.grow(pages);

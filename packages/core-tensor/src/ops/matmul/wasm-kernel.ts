@@ -4,7 +4,8 @@
  * broadcast batch, packing B once when its batch is broadcast.
  *
  * Per call, A is packed into wasm memory and C copied out (both small in decode). B is
- * - packed once and cached when it is a constant weight (linear(): MatmulAttrs.constantB),
+ * - packed once and cached when it is a constant weight (linear(): MatmulAttrs.constantB) that
+ *   fits in the WebAssembly memory (packed-weights.ts; one that does not is packed per call),
  * - read in place when it is row-major with contiguous rows (one memcpy per batch element),
  * - packed per call otherwise (e.g. attention's k^T view).
  * Accumulation is in f32 (the reference uses f64): the error of each output is bounded by about
@@ -41,13 +42,35 @@ function batchOffsets(t: Tensor, batchRank: number): number[] {
 /** Per-call scratch: one block reused while big enough. */
 const scratch = new WeakMap<GemmRuntime, { ptr: number; bytes: number }>();
 
-function scratchBlock(rt: GemmRuntime, bytes: number): number {
+/**
+ * A scratch block of at least `bytes`. Grows by doubling when there is room; when the memory is
+ * full of packed weights, the newest of them (never `keep`, the weight this call uses) are freed
+ * until the block fits: scratch is needed for every call, a packed weight only saves re-packing.
+ */
+function scratchBlock(rt: GemmRuntime, bytes: number, keep: number): number {
   const s = scratch.get(rt);
   if (s && s.bytes >= bytes) return s.ptr;
-  if (s) rt.heap.release(s.ptr);
-  const grown = Math.max(bytes, (s?.bytes ?? 0) * 2);
-  const ptr = rt.heap.alloc(grown);
-  scratch.set(rt, { ptr, bytes: grown });
+  if (s) {
+    rt.heap.release(s.ptr);
+    scratch.delete(rt); // never hand out a released block if the allocation below throws
+  }
+  const tryAlloc = (n: number) => {
+    try {
+      return rt.heap.alloc(n);
+    } catch (e) {
+      if (e instanceof RangeError) return -1;
+      throw e;
+    }
+  };
+  let size = Math.max(bytes, (s?.bytes ?? 0) * 2);
+  let ptr = tryAlloc(size);
+  if (ptr < 0) {
+    size = bytes;
+    ptr = tryAlloc(size);
+  }
+  while (ptr < 0 && weightCache(rt).evictNewest(keep)) ptr = tryAlloc(size);
+  if (ptr < 0) ptr = rt.heap.alloc(size); // nothing left to free: throws the heap's RangeError
+  scratch.set(rt, { ptr, bytes: size });
   return ptr;
 }
 
@@ -98,7 +121,7 @@ function multiply(
 
   const aBytes = align64(packedASize(m, k) * 4);
   const cBytes = align64(m * npad * 4);
-  const base = scratchBlock(rt, aBytes + cBytes + bFloats * 4);
+  const base = scratchBlock(rt, aBytes + cBytes + bFloats * 4, cachedB);
   const aP = base;
   const cP = base + aBytes;
   const bScratch = base + aBytes + cBytes;
