@@ -194,6 +194,33 @@ describe('speculativeDecode, sampled: the target distribution is kept', () => {
     expect(p).toBeGreaterThan(1e-3);
   });
 
+  it("Medusa's typical acceptance runs on the fixture at T = 0.8 and accepts more than exact", async () => {
+    const target = await loadCausalLM(join(FIXTURES, 'code-target'));
+    const heads = await medusa();
+    const prompt = heldoutPrompts(1)[0];
+    const run = (acceptance: 'exact' | 'typical') =>
+      speculativeDecode(target, {
+        prompt,
+        maxNewTokens: 48,
+        stopTokens: [],
+        doSample: true,
+        temperature: 0.8,
+        seed: 5,
+        drafter: heads,
+        numDraftTokens: 63,
+        fallback: false,
+        acceptance,
+      });
+    const exact = await run('exact');
+    const typical = await run('typical');
+    expect(typical.tokens.length).toBe(48);
+    expect(typical.metrics.meanAcceptanceLength).toBeGreaterThan(1);
+    // Typical acceptance takes every candidate above the bar; the exact rule takes a candidate only
+    // with probability p(x): it accepts no more on average (seeded, so this is one fixed outcome).
+    expect(typical.metrics.meanAcceptanceLength).toBeGreaterThanOrEqual(exact.metrics.meanAcceptanceLength);
+    target.dispose();
+  });
+
   it('rejects options that do not apply, naming them', async () => {
     const target = new SyntheticLM(V, (c) => targetLogits(c));
     const drafter = new PromptLookupDrafter();
@@ -204,5 +231,8 @@ describe('speculativeDecode, sampled: the target distribution is kept', () => {
       speculativeDecode(target, { prompt: [1], drafter, numDraftTokns: 3 } as never),
     ).rejects.toThrow(/unknown option 'numDraftTokns'/);
     await expect(speculativeDecode(target, { prompt: [[1], [2]], drafter })).rejects.toThrow(/batch size 1/);
+    await expect(speculativeDecode(target, { prompt: [1], drafter, acceptance: 'typical' })).rejects.toThrow(
+      /'acceptance' 'typical' applies when sampling/,
+    );
   });
 });

@@ -41,6 +41,7 @@ import type { Draft, Drafter } from './drafters/drafter';
 import { SpecDecodeMetrics, type SpecDecodeSummary } from './metrics';
 import { treeAttention } from './token-tree';
 import { treeVerify } from './tree-verify';
+import { typicalAcceptance } from './typical-acceptance';
 import { verify } from './verify';
 
 const isDrafter = (d: unknown): d is Drafter =>
@@ -62,6 +63,15 @@ export const SpeculativeOptionsSchema = GenerateOptionsSchema.omit({
   fallback: z.boolean().default(true),
   /** Plain rounds before drafting is tried again after a fallback (default 16). */
   fallbackSteps: z.number().int().min(1).default(16),
+  /**
+   * 'exact' (default) keeps plain decoding's output (greedy) or distribution (sampling). 'typical' is
+   * Medusa's typical acceptance: longer accepted paths when sampling, NOT distribution-exact.
+   */
+  acceptance: z.enum(['exact', 'typical']).default('exact'),
+  /** Typical acceptance's ε (Medusa's posterior_threshold, default 0.09). */
+  posteriorThreshold: z.number().gt(0).lt(1).default(0.09),
+  /** Typical acceptance's δ (Medusa's posterior_alpha, default 0.3). */
+  posteriorAlpha: z.number().gt(0).lt(1).default(0.3),
 });
 export type SpeculativeOptions = z.input<typeof SpeculativeOptionsSchema>;
 
@@ -147,6 +157,12 @@ export async function speculativeDecode(
     throw new DecodingError(
       'options',
       `${WHERE}: option 'stopStrings' needs a 'tokenizer' to decode the text`,
+    );
+  }
+  if (o.acceptance === 'typical' && !o.doSample) {
+    throw new DecodingError(
+      'options',
+      `${WHERE}: option 'acceptance' 'typical' applies when sampling (set doSample: true); greedy decoding is already exact and as fast`,
     );
   }
   const stopTokens = new Set(o.stopTokens ?? defaultStopTokens(target, o.tokenizer));
@@ -264,7 +280,19 @@ export async function speculativeDecode(
       let accepted: number;
       let emitted: number[];
       let keptNodes: number[] | null = null;
-      if (tree) {
+      if (o.acceptance === 'typical' && n > 0) {
+        const v = typicalAcceptance({
+          tokens: draft.tokens,
+          parents: draft.parents ?? draft.tokens.map((_, i) => i - 1),
+          probs,
+          rng: verifyRng as NonNullable<typeof verifyRng>,
+          posteriorThreshold: o.posteriorThreshold,
+          posteriorAlpha: o.posteriorAlpha,
+        });
+        accepted = v.accepted;
+        emitted = v.tokens;
+        if (tree) keptNodes = v.path;
+      } else if (tree) {
         const v = treeVerify({
           mode: o.doSample ? 'ngram' : 'greedy',
           tree: { tokens: draft.tokens, parents: tree },
