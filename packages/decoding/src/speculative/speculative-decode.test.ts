@@ -77,6 +77,11 @@ describe.each(TARGETS)('speculativeDecode, greedy, code target on %s', (_name, l
   const cases: [string, () => Promise<Parameters<typeof speculativeDecode>[1]['drafter']>, object][] = [
     ['draft model, k = 4', async () => new DraftModelDrafter(draft), { numDraftTokens: 4 }],
     ['draft model, heuristic length', async () => new DraftModelDrafter(draft), { draftLength: 'heuristic' }],
+    [
+      'multi-draft model, 2 branches x 3',
+      async () => new DraftModelDrafter(draft, { branches: 2 }),
+      { numDraftTokens: 6 },
+    ],
     ['prompt lookup', async () => new PromptLookupDrafter({ min: 2, max: 4 }), { numDraftTokens: 6 }],
     ['n-gram trie (tree)', async () => new NgramTrieDrafter(), { numDraftTokens: 12 }],
     ['Medusa heads (tree of 63)', medusa, { numDraftTokens: 63 }],
@@ -185,6 +190,18 @@ describe('speculativeDecode, sampled: the target distribution is kept', () => {
     expect(impossible).toBe(0);
     expect(p).toBeGreaterThan(1e-3);
   });
+
+  it.each(['iid', 'without-replacement', 'greedy'] as const)(
+    'with a multi-draft tree (3 branches, %s first drafts) from the draft model',
+    async (scheme) => {
+      const draft = new SyntheticLM(V, (c) => draftLogits(c));
+      const drafter = new DraftModelDrafter(draft, { branches: 3, scheme });
+      const counts = await histogramOf({ drafter, numDraftTokens: 6 }, 5000);
+      const { p, impossible } = chiSquare(counts, exactJoint([1, 4], identity));
+      expect(impossible).toBe(0);
+      expect(p).toBeGreaterThan(1e-3);
+    },
+  );
 
   it('with a probability-free drafter (a fixed guess, verified as an n-gram draft)', async () => {
     const fixed = { propose: (_c: readonly number[], k: number) => ({ tokens: [3, 3, 0].slice(0, k) }) };

@@ -39,6 +39,7 @@ import { applyProcessors, type LogitsProcessor } from '../processors/processor';
 import { rowGenerators } from '../sampling/select';
 import type { Draft, Drafter } from './drafters/drafter';
 import { SpecDecodeMetrics, type SpecDecodeSummary } from './metrics';
+import { verifyMultiDraftTree } from './multi-draft/tree-multi-draft';
 import { treeAttention } from './token-tree';
 import { treeVerify } from './tree-verify';
 import { typicalAcceptance } from './typical-acceptance';
@@ -292,6 +293,18 @@ export async function speculativeDecode(
         accepted = v.accepted;
         emitted = v.tokens;
         if (tree) keptNodes = v.path;
+      } else if (tree && o.doSample && draft.probs) {
+        const v = verifyMultiDraftTree({
+          tokens: draft.tokens,
+          parents: tree,
+          draftProbs: draft.probs,
+          targetProbs: probs,
+          scheme: draft.scheme ?? 'iid',
+          rng: verifyRng as NonNullable<typeof verifyRng>,
+        });
+        accepted = v.accepted;
+        emitted = v.tokens;
+        keptNodes = v.path;
       } else if (tree) {
         const v = treeVerify({
           mode: o.doSample ? 'ngram' : 'greedy',

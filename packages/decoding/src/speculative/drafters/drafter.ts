@@ -6,6 +6,7 @@
 import type { Philox } from '@hasten/core-tensor';
 import type { LogitsProcessor } from '../../processors/processor';
 import type { ProbRow } from '../distributions';
+import type { DraftScheme } from '../multi-draft/draft-sampling';
 
 export interface Draft {
   /** Draft tokens: a chain when `parents` is absent, else tree nodes in token-tree.ts convention. */
@@ -17,6 +18,11 @@ export interface Draft {
    * verify()'s 'sampled' mode. Absent: the drafts are deterministic (verify with 'ngram' or 'greedy').
    */
   probs?: ProbRow[];
+  /**
+   * Sampled trees only: how siblings were drawn from their parent's distribution (several drafts
+   * per position, multi-draft verification). Default 'iid'.
+   */
+  scheme?: DraftScheme;
 }
 
 /** What a generation loop tells its drafter before the first proposal of a sequence. */
