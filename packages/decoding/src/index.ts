@@ -51,8 +51,11 @@ export { TypicalPProcessor } from './processors/typical-p';
 export { argmax, rowGenerators, sampleToken } from './sampling/select';
 
 // Speculative decoding: verification rules, drafters, the draft-then-verify loop and its metrics.
+export type { DraftModelOptions } from './speculative/drafters/draft-model';
 export { DraftModelDrafter } from './speculative/drafters/draft-model';
 export type { Draft, Drafter, DraftSetup } from './speculative/drafters/drafter';
+export type { LookaheadOptions } from './speculative/drafters/lookahead';
+export { LookaheadDrafter } from './speculative/drafters/lookahead';
 export type { MedusaOptions } from './speculative/drafters/medusa';
 export { MedusaDrafter } from './speculative/drafters/medusa';
 export type { NgramTrieOptions } from './speculative/drafters/ngram-trie';
@@ -69,11 +72,15 @@ export { verifyKSeq } from './speculative/multi-draft/k-seq';
 export type { OptimalAcceptanceOptions } from './speculative/multi-draft/optimal-acceptance';
 export { optimalAcceptance } from './speculative/multi-draft/optimal-acceptance';
 export { verifyRecursiveRejection } from './speculative/multi-draft/recursive-rejection';
+export type { MultiDraftTreeInput, MultiDraftTreeResult } from './speculative/multi-draft/tree-multi-draft';
+export { verifyMultiDraftTree } from './speculative/multi-draft/tree-multi-draft';
 export type { SpeculativeOptions, SpeculativeResult } from './speculative/speculative-decode';
 export { SpeculativeOptionsSchema, speculativeDecode } from './speculative/speculative-decode';
 export type { TokenTree, TreeAttention } from './speculative/token-tree';
 export { pathIndices, treeAttention, treePaths } from './speculative/token-tree';
 export type { TreeVerifyInput, TreeVerifyMode, TreeVerifyResult } from './speculative/tree-verify';
 export { treeVerify } from './speculative/tree-verify';
+export type { TypicalAcceptanceInput, TypicalAcceptanceResult } from './speculative/typical-acceptance';
+export { typicalAcceptance } from './speculative/typical-acceptance';
 export type { VerifyInput, VerifyMode, VerifyResult } from './speculative/verify';
 export { verify } from './speculative/verify';

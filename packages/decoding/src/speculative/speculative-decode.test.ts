@@ -18,6 +18,7 @@ import { OrtCausalLM } from '@hasten/models/ort';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chiSquare, FIXTURES, heldoutPrompts, SyntheticLM, softmaxRef } from '../testing';
 import { DraftModelDrafter } from './drafters/draft-model';
+import { LookaheadDrafter } from './drafters/lookahead';
 import { MedusaDrafter } from './drafters/medusa';
 import { NgramTrieDrafter } from './drafters/ngram-trie';
 import { PromptLookupDrafter } from './drafters/prompt-lookup';
@@ -85,6 +86,7 @@ describe.each(TARGETS)('speculativeDecode, greedy, code target on %s', (_name, l
     ['prompt lookup', async () => new PromptLookupDrafter({ min: 2, max: 4 }), { numDraftTokens: 6 }],
     ['n-gram trie (tree)', async () => new NgramTrieDrafter(), { numDraftTokens: 12 }],
     ['Medusa heads (tree of 63)', medusa, { numDraftTokens: 63 }],
+    ['Jacobi Lookahead (W 7, N 5, G 7)', async () => new LookaheadDrafter(), { numDraftTokens: 28 }],
   ];
   it.each(cases)('%s equals plain greedy token for token', async (_label, make, extra) => {
     const drafter = await make();

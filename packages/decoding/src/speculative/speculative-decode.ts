@@ -242,19 +242,18 @@ export async function speculativeDecode(
       const n = draft.tokens.length;
       if (n === 0) stats.plainRounds++;
       const tree = draft.parents && !isChain(draft.parents) ? draft.parents : null;
-      // Target forward over [t, drafts]: S = n + 1 rows.
+      const extra = draft.extra?.tokens.length ? draft.extra : null;
+      // Target forward over [t, drafts, extra]: rows 0..n are verified, the extra rows are not.
       const P = cache.length;
       const tv = performance.now();
-      const fed = [context[context.length - 1], ...draft.tokens];
+      const fed = [context[context.length - 1], ...draft.tokens, ...(extra?.tokens ?? [])];
       const ids = tensor(Int32Array.from(fed), [1, fed.length], { dtype: 'i32' });
       let attention: ReturnType<typeof tensor> | undefined;
       let positions: ReturnType<typeof tensor> | undefined;
-      if (tree) {
-        // The fed token t is the tree's root: shift the parents by one and hang roots under it.
-        const withRoot = [-1, ...tree.map((p) => p + 1)];
-        const ta = treeAttention(withRoot, P);
-        attention = tensor(ta.mask, [1, 1, fed.length, P + fed.length], { dtype: 'bool' });
-        positions = tensor(ta.positions, [1, fed.length], { dtype: 'i32' });
+      if (tree || extra) {
+        const m = treeMask(tree ?? draft.tokens.map((_, i) => i - 1), P, extra);
+        attention = tensor(m.mask, [1, 1, fed.length, P + fed.length], { dtype: 'bool' });
+        positions = tensor(m.positions, [1, fed.length], { dtype: 'i32' });
       }
       const r = await target.forward({
         tokens: ids,
@@ -269,6 +268,10 @@ export async function speculativeDecode(
       stats.targetForwards++;
       const data = Float32Array.from((await r.logits.data()) as Float32Array);
       r.logits.dispose();
+      if (extra && drafter.observeExtra) {
+        const base = (n + 1) * V;
+        drafter.observeExtra(extra.tokens.map((_, e) => data.subarray(base + e * V, base + (e + 1) * V)));
+      }
       // Each row's context: the sequence up to its node (chain: the previous drafts; tree: the path).
       const rows: Float32Array[] = [];
       for (let i = 0; i <= n; i++) {
@@ -376,6 +379,35 @@ export async function speculativeDecode(
       draftMs: stats.draftMs,
     },
   };
+}
+
+/**
+ * Mask [S, P + S] and positions of one round's forward: t at P (the root), the draft nodes below it
+ * (ancestors only), then the extra tokens, which see the context, t and what their `attends` lists.
+ */
+function treeMask(
+  parents: readonly number[],
+  P: number,
+  extra: Draft['extra'] | null,
+): { mask: Uint8Array; positions: Int32Array } {
+  const withRoot = [-1, ...parents.map((p) => p + 1)];
+  const nTree = withRoot.length;
+  const nExtra = extra?.tokens.length ?? 0;
+  const width = P + nTree + nExtra;
+  const ta = treeAttention(withRoot, P);
+  const mask = new Uint8Array((nTree + nExtra) * width);
+  const positions = new Int32Array(nTree + nExtra);
+  for (let i = 0; i < nTree; i++) {
+    mask.set(ta.mask.subarray(i * (P + nTree), (i + 1) * (P + nTree)), i * width);
+    positions[i] = ta.positions[i];
+  }
+  for (let e = 0; e < nExtra; e++) {
+    const row = (nTree + e) * width;
+    mask.fill(1, row, row + P + 1); // the context and t
+    for (const a of extra?.attends[e] ?? []) mask[row + P + nTree + a] = 1;
+    positions[nTree + e] = P + (extra?.positions[e] ?? 0);
+  }
+  return { mask, positions };
 }
 
 /** Whether parents describe a plain chain [-1, 0, 1, ...]. */

@@ -23,6 +23,13 @@ export interface Draft {
    * per position, multi-draft verification). Default 'iid'.
    */
   scheme?: DraftScheme;
+  /**
+   * Tokens scored in the same forward but never verified (Jacobi Lookahead's window): each at
+   * position t + positions[i] (t, the last context token, at 0), attending to the context, t and
+   * the extra tokens attends[i] lists (itself included), never to the draft. Their logits go back
+   * through observeExtra.
+   */
+  extra?: { tokens: number[]; positions: number[]; attends: number[][] };
 }
 
 /** What a generation loop tells its drafter before the first proposal of a sequence. */
@@ -51,6 +58,8 @@ export interface Drafter {
    * that read it (Medusa heads). Called before each proposal when `wantsHidden` is set.
    */
   observeHidden?(hidden: Float32Array): void;
+  /** Optional: the target's logits rows of the draft's `extra` tokens, in order. */
+  observeExtra?(rows: readonly Float32Array[]): void;
   /** Set by drafters that need observeHidden (the loop then asks the target for hidden states). */
   readonly wantsHidden?: boolean;
   /** Optional: frees what the drafter holds (a draft model's cache). */
