@@ -36,7 +36,10 @@ describe('LookaheadDrafter (Jacobi lookahead + n-gram pool)', () => {
     });
     const expected: number[] = [];
     let last = 2;
-    for (let i = 0; i < 60; i++) expected.push((last = (3 * last + 1) % V));
+    for (let i = 0; i < 60; i++) {
+      last = (3 * last + 1) % V;
+      expected.push(last);
+    }
     expect(r.tokens).toEqual(expected);
     // A model with a short cycle is guessed right almost always once the pool holds it.
     expect(r.metrics.meanAcceptanceLength).toBeGreaterThan(2.5);
