@@ -34,6 +34,13 @@ const EXPECTED: Record<string, (RegExp | string)[]> = {
   'kv#1': [/allocatedBytes: 2097152,\s+usedBytes: 2048,\s+length: 1,\s+maxLength: 1024/],
   // What PyTorch's greedy decoding of the fixture produced (its reference.safetensors).
   'models#1': [`${await pytorchGreedyText()}\n`],
+  // Two greedy rows with their finish reasons, a rate, then sampled text, contrastive text, two beams.
+  'decoding#2': [/^".*" (stop|length)/m, /^\d+ tokens\/s$/m, /^-?\d+\.\d{3} ".*"$/m],
+  // Speculative decoding reproduces greedy decoding with fewer target forwards than tokens.
+  'decoding#1': [
+    /^medusa: identical to greedy: true, \d+ target forwards for 64 tokens/m,
+    /^prompt lookup: identical to greedy: true, /m,
+  ],
   'eval#1': [/^0\.497\d+\n(1|0\.99999\d+)\n/, /sum of squares .* PASS relative error/],
 };
 
