@@ -9,17 +9,25 @@
  *   (truncate), as a speculative decoder with a mean acceptance of 2 does.
  * Shapes: the code-target fixture (4 layers, 4 KV heads, head_dim 32) and a Llama-3.2-1B-shaped
  * cache (16 layers, 8 KV heads, head_dim 64). Quality: the final keys and values are identical.
+ * Then the paged cache against the contiguous one on the code-target model (paged.ts).
  *
- *   npm run bench -w @hasten/kv -- [--quick]
+ *   npm run bench -w @hasten/kv -- [--quick] [--only kv-cache|paged]
  */
 import { parseArgs } from 'node:util';
 import { cpuStorage, randn, type Tensor } from '@hasten/core-tensor';
 import { defineBenchmark, defineCase } from '@hasten/eval';
 import { runAndWrite } from '@hasten/eval/node';
 import { ContiguousKVCache } from '../src/index';
+import { pagedBenchmark } from './paged';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+});
 const quick = args.quick;
+if (args.only !== undefined && !['kv-cache', 'paged'].includes(args.only)) {
+  throw new Error(`--only must be kv-cache or paged, got '${args.only}'`);
+}
+const runs = (name: string) => args.only === undefined || args.only === name;
 
 interface Shape {
   name: string;
@@ -132,41 +140,45 @@ function identical(a: Float32Array[], b: Float32Array[]) {
   return { metric: 'final keys and values identical', value: same ? 1 : 0, pass: same, threshold: '= 1' };
 }
 
-const cases = [];
-for (const shape of SHAPES) {
-  const decode = await schedule(shape, 1);
-  const spec = await schedule(shape, 5);
-  const tokens = { amount: STEPS, unit: 'steps' };
-  cases.push(
-    defineCase<Float32Array[]>({
-      name: `decode ${shape.name} (${PREFILL}+${STEPS} positions)`,
-      baselineLabel: 'concat cache',
-      methodLabel: 'ContiguousKVCache',
-      baseline: () => concatenating(shape, decode, 1),
-      method: () => contiguous(shape, decode, 1),
-      quality: identical,
-      work: tokens,
-    }),
-    defineCase<Float32Array[]>({
-      name: `speculative rewind ${shape.name} (5 drafted, 2 kept per step)`,
-      baselineLabel: 'concat cache + crop',
-      methodLabel: 'ContiguousKVCache + truncate',
-      baseline: () => concatenating(shape, spec, 2),
-      method: () => contiguous(shape, spec, 2),
-      quality: identical,
-      work: tokens,
-    }),
-  );
+if (runs('kv-cache')) {
+  const cases = [];
+  for (const shape of SHAPES) {
+    const decode = await schedule(shape, 1);
+    const spec = await schedule(shape, 5);
+    const tokens = { amount: STEPS, unit: 'steps' };
+    cases.push(
+      defineCase<Float32Array[]>({
+        name: `decode ${shape.name} (${PREFILL}+${STEPS} positions)`,
+        baselineLabel: 'concat cache',
+        methodLabel: 'ContiguousKVCache',
+        baseline: () => concatenating(shape, decode, 1),
+        method: () => contiguous(shape, decode, 1),
+        quality: identical,
+        work: tokens,
+      }),
+      defineCase<Float32Array[]>({
+        name: `speculative rewind ${shape.name} (5 drafted, 2 kept per step)`,
+        baselineLabel: 'concat cache + crop',
+        methodLabel: 'ContiguousKVCache + truncate',
+        baseline: () => concatenating(shape, spec, 2),
+        method: () => contiguous(shape, spec, 2),
+        quality: identical,
+        work: tokens,
+      }),
+    );
+  }
+
+  const definition = defineBenchmark({
+    package: 'kv',
+    name: 'kv-cache',
+    description: `KV cache writes of a decode loop (${PREFILL} prefill + ${STEPS} steps), in place vs growing concat`,
+    warmup: 1,
+    repeats: quick ? 3 : 7,
+    environment: { backend: 'cpu' },
+    cases,
+  });
+
+  await runAndWrite(definition, quick ? { write: false } : {});
 }
 
-const definition = defineBenchmark({
-  package: 'kv',
-  name: 'kv-cache',
-  description: `KV cache writes of a decode loop (${PREFILL} prefill + ${STEPS} steps), in place vs growing concat`,
-  warmup: 1,
-  repeats: quick ? 3 : 7,
-  environment: { backend: 'cpu' },
-  cases,
-});
-
-await runAndWrite(definition, quick ? { write: false } : {});
+if (runs('paged')) await runAndWrite(await pagedBenchmark(quick), quick ? { write: false } : {});

@@ -16,8 +16,12 @@
  *
  * Batches of different lengths are left-padded: `padding[b]` leading slots of row b hold no token
  * (set once, on an empty cache, by the first forward); models hide them from attention.
+ *
+ * A paged cache (paged/paged-cache.ts) also offers `attentionView(layer)`: its block pool and block
+ * tables, which core-tensor's `pagedSdpa` reads in place; a model uses it when present and falls
+ * back to `keys()` / `values()` otherwise.
  */
-import type { Tensor } from '@hasten/core-tensor';
+import type { PagedKV, Tensor } from '@hasten/core-tensor';
 
 export interface KVMemory {
   /** Bytes of storage allocated for keys and values across all layers. */
@@ -52,6 +56,11 @@ export interface KVCache {
   keys(layer: number): Tensor;
   /** View [B, KV, layerLength(layer), D] of the values. The caller disposes the view. */
   values(layer: number): Tensor;
+  /**
+   * Optional (paged caches): layer `layer` as `pagedSdpa` reads it, without a copy; the tensors
+   * belong to the cache (do not dispose them) and are valid until the cache next changes.
+   */
+  attentionView?(layer: number): PagedKV;
   /** Make the positions written since the last commit part of `length` (all layers must agree). */
   commit(): void;
   /** Forget positions written since the last commit. */

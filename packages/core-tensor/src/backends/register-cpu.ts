@@ -16,6 +16,8 @@ import { matmulReference } from '../ops/matmul/reference';
 import { matmulWasm } from '../ops/matmul/wasm-kernel';
 import { rmsnormFast } from '../ops/norm/fast';
 import { layernormReference, rmsnormReference } from '../ops/norm/reference';
+import { pagedSdpaFast } from '../ops/paged-sdpa/fast';
+import { pagedSdpaReference } from '../ops/paged-sdpa/reference';
 import { REDUCE_OPS } from '../ops/reduce/reduce';
 import { reduceReference } from '../ops/reduce/reference';
 import { ropeFast } from '../ops/rope/fast';
@@ -52,6 +54,7 @@ const REFERENCE: Record<string, KernelFn> = {
   topk: topkReference,
   cumsum: cumsumReference,
   sdpa: sdpaReference,
+  pagedSdpa: pagedSdpaReference,
 };
 
 /** Fast CPU kernels that replace a reference kernel on the 'cpu' backend. */
@@ -59,6 +62,7 @@ const CPU_FAST: Record<string, KernelFn> = {
   matmul: matmulWasm,
   // f32 fast paths for what decoding needs; each falls back to its reference kernel otherwise.
   sdpa: sdpaFast,
+  pagedSdpa: pagedSdpaFast,
   rmsnorm: rmsnormFast,
   rope: ropeFast,
   silu: siluFast,

@@ -13,6 +13,8 @@ import {
   embedding,
   linear,
   mul,
+  type PagedKV,
+  pagedSdpa,
   rmsnorm,
   rope,
   type SafetensorsReader,
@@ -167,12 +169,18 @@ export class LlamaModel implements CausalLM {
     const v = heads(linear(h, w.v, w.vBias), c.numKvHeads);
     let keys = k;
     let values = v;
+    // A paged cache (@hasten/kv PagedKVCache) is read in place through its block tables.
+    let paged: PagedKV | undefined;
     if (st.cache) {
       st.cache.append(i, k, v);
-      keys = st.cache.keys(i);
-      values = st.cache.values(i);
+      paged = st.cache.attentionView?.(i);
+      if (!paged) {
+        keys = st.cache.keys(i);
+        values = st.cache.values(i);
+      }
     }
-    const a = mask ? sdpa(q, keys, values, { mask }) : sdpa(q, keys, values, { causal: true });
+    const attend = mask ? { mask } : { causal: true };
+    const a = paged ? pagedSdpa(q, paged, attend) : sdpa(q, keys, values, attend);
     const merged = a.permute([0, 2, 1, 3]).reshape([B, S, c.numHeads * c.headDim]);
     const x1 = add(x, linear(merged, w.o, w.oBias));
 

@@ -1,0 +1,220 @@
+/**
+ * Paged attention equals contiguous attention: a PagedKVCache and a ContiguousKVCache twin receive
+ * the same keys and values through random requests (batches of 1 and 2), decode steps, forks,
+ * truncations, accepted tree paths and disposals, on a pool small enough that prefix hits and
+ * evictions happen (a request that starts from cached blocks is compared with a twin that prefilled
+ * everything). After every operation, for every layer, core-tensor's pagedSdpa over the paged
+ * cache's attentionView must give what sdpa gives over the twin's keys and values, for decode and
+ * chunk queries, causal and masked.
+ */
+import { fromStorageArray, pagedSdpa, rng, sdpa, type Tensor, tensor } from '@hasten/core-tensor';
+import { describe, expect, it } from 'vitest';
+import { ContiguousKVCache } from '../contiguous';
+import type { PagedKVCache } from './paged-cache';
+import { PagedKVPool } from './pool';
+import { expectPoolInvariants, extend, kvTensor, prefixHashes } from './testing';
+
+const L = 2;
+const KV = 2;
+const HQ = 4;
+const D = 8;
+const MAX = 44;
+
+interface Pair {
+  paged: PagedKVCache;
+  dense: ContiguousKVCache;
+  salt: string | undefined;
+  hashes: number[][];
+}
+
+describe('paged attention = contiguous attention', () => {
+  it('through 400 random operations with forks, prefix hits and evictions', async () => {
+    const r = rng(7_2026);
+    const uni = () => r.uniform(1)[0];
+    const int = (n: number) => Math.floor(uni() * n);
+    const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
+    const pool = new PagedKVPool({
+      numLayers: L,
+      numKvHeads: KV,
+      headDim: D,
+      numBlocks: 34,
+      blockSize: 4,
+      maxLength: MAX,
+    });
+    const bases = Array.from({ length: 3 }, () => Array.from({ length: 20 }, () => int(5)));
+    const live: Pair[] = [];
+    let compared = 0;
+
+    const write = (p: Pair, hashes: number[][], n: number) => {
+      const start = p.paged.length;
+      try {
+        for (let l = 0; l < L; l++) {
+          const k = kvTensor(hashes, start, n, l, 0, KV, D);
+          const v = kvTensor(hashes, start, n, l, 1, KV, D);
+          p.paged.append(l, k, v);
+          k.dispose();
+          v.dispose();
+        }
+        p.paged.commit();
+      } catch (e) {
+        expect((e as Error).message).toMatch(/exhausted/);
+        p.paged.rollback();
+        return false;
+      }
+      for (let l = 0; l < L; l++) {
+        const k = kvTensor(hashes, start, n, l, 0, KV, D);
+        const v = kvTensor(hashes, start, n, l, 1, KV, D);
+        p.dense.append(l, k, v);
+      }
+      p.dense.commit();
+      p.hashes = hashes;
+      return true;
+    };
+    const twin = (batch: number) =>
+      new ContiguousKVCache({ numLayers: L, batch, numKvHeads: KV, headDim: D, maxLength: MAX });
+
+    const ops: Record<string, () => void> = {
+      start() {
+        if (live.length >= 6) return;
+        const batch = uni() < 0.7 ? 1 : 2;
+        const salt = pick([undefined, 'x']);
+        const len = 3 + int(18);
+        const prompts = Array.from({ length: batch }, () => {
+          const q = pick(bases).slice(0, len);
+          if (uni() < 0.5) q[len - 1 - int(3)] = int(5);
+          return q;
+        });
+        const paged = pool.createCache({ batch, salt });
+        const dense = twin(batch);
+        const p: Pair = { paged, dense, salt, hashes: prompts.map(() => []) };
+        live.push(p);
+        const m = paged.matchPrefix(prompts);
+        const all = prompts.map((q) => prefixHashes(q, salt));
+        if (m > 0) {
+          // The twin computes the matched part itself.
+          for (let l = 0; l < L; l++)
+            dense.append(l, kvTensor(all, 0, m, l, 0, KV, D), kvTensor(all, 0, m, l, 1, KV, D));
+          dense.commit();
+          p.hashes = all.map((h) => h.slice(0, m));
+        }
+        if (write(p, all, len - m)) paged.recordTokens(prompts.map((q) => q.slice(m)));
+        else {
+          paged.truncate(m);
+          dense.truncate(m);
+        }
+      },
+      decode() {
+        const p = pick(live);
+        if (!p || p.paged.length === 0 || p.paged.length + 2 > MAX) return;
+        const n = 1 + int(2);
+        const toks = p.hashes.map(() => Array.from({ length: n }, () => int(5)));
+        const hashes = p.hashes.map((h, b) => {
+          const out = [...h];
+          for (const t of toks[b]) out.push(extend(out[out.length - 1], t));
+          return out;
+        });
+        if (write(p, hashes, n) && p.paged.tokenIds(0).length === p.paged.length - n)
+          p.paged.recordTokens(toks);
+      },
+      fork() {
+        const p = pick(live);
+        if (!p || live.length >= 6) return;
+        live.push({
+          paged: p.paged.fork(),
+          dense: p.dense.fork(),
+          salt: p.salt,
+          hashes: p.hashes.map((h) => [...h]),
+        });
+      },
+      truncate() {
+        const p = pick(live);
+        if (!p) return;
+        const n = Math.max(1, p.paged.length - int(6));
+        if (n > p.paged.length) return;
+        p.paged.truncate(n);
+        p.dense.truncate(n);
+        p.hashes = p.hashes.map((h) => h.slice(0, n));
+      },
+      tree() {
+        const p = pick(live);
+        if (!p || p.paged.length === 0 || p.paged.length + 4 > MAX) return;
+        const len0 = p.paged.length;
+        const hashes = p.hashes.map((h) => [...h, ...Array.from({ length: 4 }, () => int(1 << 30))]);
+        if (!write(p, hashes, 4)) return;
+        const kept = [len0, len0 + 1, len0 + 2, len0 + 3].filter(() => uni() < 0.5);
+        try {
+          p.paged.keepPositions(len0, kept);
+        } catch (e) {
+          expect((e as Error).message).toMatch(/exhausted/);
+          p.paged.truncate(len0);
+          p.dense.truncate(len0);
+          p.hashes = p.hashes.map((h) => h.slice(0, len0));
+          return;
+        }
+        p.dense.keepPositions(len0, kept);
+        p.hashes = hashes.map((h) => [...h.slice(0, len0), ...kept.map((i) => h[i])]);
+      },
+      dispose() {
+        if (live.length < 2) return;
+        const [p] = live.splice(int(live.length), 1);
+        p.paged.dispose();
+        p.dense.dispose();
+      },
+    };
+    const names = [
+      'start',
+      'start',
+      'decode',
+      'decode',
+      'decode',
+      'fork',
+      'truncate',
+      'tree',
+      'dispose',
+      'dispose',
+    ];
+
+    for (let it = 0; it < 400; it++) {
+      const name = pick(names);
+      ops[name]();
+      expectPoolInvariants(
+        pool,
+        live.map((p) => p.paged),
+      );
+      for (const p of live) {
+        const T = p.paged.length;
+        expect(p.dense.length).toBe(T);
+        if (T === 0) continue;
+        const B = p.paged.batch;
+        const S = Math.min(T, pick([1, 1, 3]));
+        const q = tensor(
+          Float32Array.from({ length: B * HQ * S * D }, () => uni() * 4 - 2),
+          [B, HQ, S, D],
+        );
+        let mask: Tensor | undefined;
+        if (uni() < 0.3) {
+          const m = Uint8Array.from({ length: B * S * T }, () => (uni() < 0.7 ? 1 : 0));
+          mask = fromStorageArray(m, [B, 1, S, T], 'bool');
+        }
+        const opts = mask ? { mask } : { causal: true };
+        for (let l = 0; l < L; l++) {
+          const got = await pagedSdpa(q, p.paged.attentionView(l), opts).data();
+          const want = await sdpa(q, p.dense.keys(l), p.dense.values(l), opts).data();
+          for (let i = 0; i < want.length; i++) {
+            if (!(Math.abs(got[i] - want[i]) <= 2 ** -22 * (Math.abs(want[i]) + 8))) {
+              expect.fail(
+                `op ${it} (${name}) layer ${l}: element ${i} is ${got[i]} paged, ${want[i]} contiguous`,
+              );
+            }
+          }
+          compared++;
+        }
+      }
+    }
+    const s = pool.stats();
+    expect(compared).toBeGreaterThan(1000);
+    expect(s.prefixCache.hitTokens).toBeGreaterThan(0);
+    expect(s.prefixCache.evictions).toBeGreaterThan(0);
+    expect(s.copyOnWriteCopies).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,674 @@
+/**
+ * @file PagedKVCache: the `KVCache` contract (kv-cache.ts) on blocks of a shared PagedKVPool
+ * (PagedAttention, vLLM: arXiv:2309.06180). Each row (sequence) has a block table: logical block i
+ * (positions i·blockSize ..) lives in the physical block table[i]; the tables are shared by all
+ * layers. Models read the cache in place through `attentionView(layer)` and core-tensor's
+ * `pagedSdpa`; `keys()`/`values()` still work, by gathering a dense copy (for code that needs one).
+ *
+ * - fork() shares every block (reference counts), in O(blocks); the first write into a shared block
+ *   copies it (copy-on-write), so a fork never sees another's writes. In practice only a partially
+ *   filled last block is ever copied: full blocks are never written again.
+ * - truncate / rollback / keepPositions release the blocks they no longer need; a block nobody
+ *   references goes back to the pool (cached prefix blocks stay reusable until evicted).
+ * - Prefix caching: the cache hashes a full block once it knows the block's token ids, which the
+ *   caller tells it with `recordTokens(ids)` after the forward that wrote them (the model code never
+ *   sees token ids); `matchPrefix(prompt)` on an empty cache then starts a request from the cached
+ *   blocks of its longest cached prefix, and the caller prefills only the rest. A cache salt
+ *   (`pool.createCache({ salt })`) keeps tenants apart.
+ * Writes run on CPU backends (as ContiguousKVCache).
+ */
+import {
+  CpuBackend,
+  cast,
+  cpuStorage,
+  fromStorageArray,
+  keep,
+  type PagedKV,
+  type Tensor,
+  TensorError,
+  zeros,
+} from '@hasten/core-tensor';
+import type { KVCache, KVMemory } from '../kv-cache';
+import { blockKey, PAD_TOKEN, rootKey } from './block-hash';
+import type { PagedKVPool } from './pool';
+
+const OP = 'PagedKVCache';
+
+/** Token ids per row: one array per row, or (batch 1) one flat array. */
+export type TokenRows = ArrayLike<number> | readonly ArrayLike<number>[];
+
+export interface PagedKVMemory extends KVMemory {
+  /** Distinct pool blocks this cache's tables name. */
+  blocks: number;
+  /** Of those, blocks also named elsewhere (another row, cache or fork). */
+  sharedBlocks: number;
+  /** Bytes of the blocks only this cache names: what disposing it returns to the pool. */
+  exclusiveBytes: number;
+}
+
+export class PagedKVCache implements KVCache {
+  readonly numLayers: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  readonly blockSize: number;
+  readonly device: string;
+  readonly dtype = 'f32' as const;
+  private committed = 0;
+  private pad: number[];
+  /** Positions written per layer (committed + pending). */
+  private lens: number[];
+  private tables: number[][];
+  /** Recorded token ids per row (positions 0 .. recorded - 1, all committed). */
+  private toks: number[][];
+  /** Prefix keys of each row's full blocks whose ids are recorded, in order. */
+  private chains: string[][];
+  private tableTensor: Tensor | null = null;
+  private tableDirty = true;
+  private disposed = false;
+
+  /** Use `pool.createCache()`. */
+  constructor(
+    readonly pool: PagedKVPool,
+    readonly batch: number,
+    readonly maxLength: number,
+    readonly salt: string | undefined,
+  ) {
+    this.numLayers = pool.numLayers;
+    this.numKvHeads = pool.numKvHeads;
+    this.headDim = pool.headDim;
+    this.blockSize = pool.blockSize;
+    this.device = pool.device;
+    this.pad = new Array(batch).fill(0);
+    this.lens = new Array(pool.numLayers).fill(0);
+    this.tables = Array.from({ length: batch }, () => []);
+    this.toks = Array.from({ length: batch }, () => []);
+    this.chains = Array.from({ length: batch }, () => []);
+    pool.attach(this);
+  }
+
+  get length(): number {
+    return this.committed;
+  }
+
+  get padding(): readonly number[] {
+    return this.pad;
+  }
+
+  /** Row `row`'s block table (physical block ids, in position order). */
+  blockTable(row: number): readonly number[] {
+    return [...this.tables[this.row(`${OP}.blockTable`, row)]];
+  }
+
+  /** The token ids recorded for row `row`. */
+  tokenIds(row: number): readonly number[] {
+    return [...this.toks[this.row(`${OP}.tokenIds`, row)]];
+  }
+
+  /** The most positions any layer holds (committed + pending). */
+  writtenLength(): number {
+    return Math.max(...this.lens);
+  }
+
+  layerLength(layer: number): number {
+    return this.lens[this.layer(`${OP}.layerLength`, layer)];
+  }
+
+  append(layer: number, k: Tensor, v: Tensor): void {
+    const op = `${OP}.append`;
+    this.layer(op, layer);
+    const S = this.checkKV(op, k, v, null);
+    const start = this.lens[layer];
+    if (start + S > this.maxLength) {
+      throw new TensorError(
+        op,
+        `layer ${layer} holds ${start} positions; appending ${S} exceeds maxLength ${this.maxLength}`,
+      );
+    }
+    this.prepareWrite(op, start, start + S);
+    for (const [kind, t] of [
+      ['k', k],
+      ['v', v],
+    ] as const) {
+      const f = t.dtype === 'f32' ? t : cast(t, 'f32');
+      this.write(layer, kind, f, start);
+      if (f !== t) f.dispose();
+    }
+    this.lens[layer] = start + S;
+  }
+
+  /**
+   * Takes k, v [B, KV, T, D] holding all T positions of `layer` (ONNX `present.*`): the positions
+   * after the committed ones are copied into blocks (a paged cache cannot adopt a dense buffer),
+   * and k and v are disposed, as the contract's ownership transfer implies.
+   */
+  adopt(layer: number, k: Tensor, v: Tensor): void {
+    const op = `${OP}.adopt`;
+    this.layer(op, layer);
+    const T = this.checkKV(op, k, v, 'f32');
+    if (T < this.committed || T > this.maxLength) {
+      throw new TensorError(
+        op,
+        `layer ${layer}: adopted tensors hold ${T} positions; need between the committed length ${this.committed} and maxLength ${this.maxLength}`,
+      );
+    }
+    const from = this.committed;
+    this.prepareWrite(op, from, T);
+    for (const [kind, t] of [
+      ['k', k],
+      ['v', v],
+    ] as const) {
+      const fresh = t.slice(2, from, T);
+      this.write(layer, kind, fresh, from);
+      fresh.dispose();
+    }
+    this.lens[layer] = T;
+    k.dispose();
+    if (v !== k) v.dispose();
+  }
+
+  /** A dense copy [B, KV, layerLength, D] of the keys, gathered from the blocks; the caller disposes it. */
+  keys(layer: number): Tensor {
+    return this.gather(this.layer(`${OP}.keys`, layer), 'k');
+  }
+
+  /** A dense copy [B, KV, layerLength, D] of the values, gathered from the blocks; the caller disposes it. */
+  values(layer: number): Tensor {
+    return this.gather(this.layer(`${OP}.values`, layer), 'v');
+  }
+
+  /**
+   * The layer as core-tensor's `pagedSdpa` reads it: the pool's blocks, this cache's block tables
+   * (i32 [B, blocks]) and the layer's length. No copy; the tensors belong to the pool and the cache
+   * (do not dispose them) and the view is valid until the cache next changes.
+   */
+  attentionView(layer: number): PagedKV {
+    const l = this.layer(`${OP}.attentionView`, layer);
+    return {
+      keys: this.pool.blocks(l, 'k'),
+      values: this.pool.blocks(l, 'v'),
+      blockTable: this.blockTableTensor(),
+      length: this.lens[l],
+    };
+  }
+
+  commit(): void {
+    this.assertLive(`${OP}.commit`);
+    const n = this.lens[0];
+    const bad = this.lens.findIndex((l) => l !== n);
+    if (bad >= 0) {
+      throw new TensorError(
+        `${OP}.commit`,
+        `layer ${bad} holds ${this.lens[bad]} positions but layer 0 holds ${n}; every layer must be written once per step`,
+      );
+    }
+    this.committed = n;
+  }
+
+  rollback(): void {
+    if (this.disposed) return;
+    this.lens.fill(this.committed);
+    this.trim(this.committed);
+  }
+
+  truncate(n: number): void {
+    const op = `${OP}.truncate`;
+    this.assertLive(op);
+    if (!Number.isInteger(n) || n < 0 || n > this.committed) {
+      throw new TensorError(
+        op,
+        `length ${n} must be an integer in [0, ${this.committed}] (the committed length)`,
+      );
+    }
+    this.assertCommitted(op);
+    this.shorten(n);
+    if (n === 0) this.pad.fill(0);
+  }
+
+  keepPositions(prefix: number, kept: readonly number[]): void {
+    const op = `${OP}.keepPositions`;
+    this.assertLive(op);
+    this.assertCommitted(op);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > this.committed) {
+      throw new TensorError(op, `prefix ${prefix} must be an integer in [0, ${this.committed}]`);
+    }
+    let prev = prefix - 1;
+    for (const p of kept) {
+      if (!Number.isInteger(p) || p <= prev || p >= this.committed) {
+        throw new TensorError(
+          op,
+          `kept positions must be strictly increasing integers in [${prefix}, ${this.committed}), got [${kept.join(', ')}]`,
+        );
+      }
+      prev = p;
+    }
+    const moves = kept.map((from, i) => [from, prefix + i]).filter(([from, to]) => from !== to);
+    const bs = this.blockSize;
+    const dstBlocks = [...new Set(moves.map(([, to]) => Math.floor(to / bs)))];
+    this.pool.reserve(op, this.copiesNeeded(dstBlocks));
+    for (const [from, to] of moves) {
+      for (let b = 0; b < this.batch; b++) {
+        this.ensureWritable(op, b, Math.floor(to / bs));
+        this.movePosition(b, from, to);
+      }
+    }
+    for (let b = 0; b < this.batch; b++) {
+      const rec = this.toks[b];
+      if (rec.length <= prefix) continue;
+      const next = rec.slice(0, prefix);
+      for (const p of kept) {
+        if (p >= rec.length) break;
+        next.push(rec[p]);
+      }
+      this.toks[b] = next;
+    }
+    this.shorten(prefix + kept.length);
+    for (let b = 0; b < this.batch; b++) this.register(b);
+  }
+
+  setPadding(padding: readonly number[]): void {
+    const op = `${OP}.setPadding`;
+    this.assertLive(op);
+    if (
+      padding.length !== this.batch ||
+      padding.some((p) => !Number.isInteger(p) || p < 0 || p > this.committed)
+    ) {
+      throw new TensorError(
+        op,
+        `padding must hold ${this.batch} integers (one per row) in [0, ${this.committed}] (the committed length), got [${padding.join(', ')}]`,
+      );
+    }
+    const row = padding.findIndex((p, b) => p !== this.pad[b] && this.toks[b].length > 0);
+    if (row >= 0) {
+      throw new TensorError(
+        op,
+        `row ${row} already has recorded token ids (its prefix keys assume padding ${this.pad[row]}); set the padding before recordTokens`,
+      );
+    }
+    this.pad = [...padding];
+  }
+
+  /**
+   * Tells the cache the token ids of its next positions, per row (for batch 1 a flat array will do):
+   * row b's ids continue the ones recorded before, and may not run past the committed length, so
+   * call it after the forward that wrote them. Full blocks whose ids are all known get their prefix
+   * keys and enter the pool's prefix cache. Left-padding slots are hashed as padding whatever ids
+   * they are given.
+   */
+  recordTokens(tokens: TokenRows): void {
+    const op = `${OP}.recordTokens`;
+    this.assertLive(op);
+    const rows = this.rows(op, tokens);
+    rows.forEach((ids, b) => {
+      if (this.toks[b].length + ids.length > this.committed) {
+        throw new TensorError(
+          op,
+          `row ${b} would have ids for ${this.toks[b].length + ids.length} positions but the cache holds ${this.committed} committed ones; record ids after the forward that wrote them`,
+        );
+      }
+    });
+    rows.forEach((ids, b) => {
+      for (let i = 0; i < ids.length; i++) this.toks[b].push(ids[i]);
+      this.register(b);
+    });
+  }
+
+  /**
+   * Starts an empty cache from the pool's cached blocks of the longest prefix of `tokens` (per row,
+   * or a flat array for batch 1) that every row has cached, in whole blocks, and at most
+   * tokens.length - 1 positions so the caller always has a token left to run for the next logits
+   * (as vLLM does). Returns the number of positions now in the cache (the same for every row): the
+   * caller prefills `tokens.slice(matched)`, then calls recordTokens with those ids. The matched ids
+   * count as recorded. 0 when nothing matched or prefix caching is off.
+   */
+  matchPrefix(tokens: TokenRows): number {
+    const op = `${OP}.matchPrefix`;
+    this.assertLive(op);
+    if (this.writtenLength() > 0) {
+      throw new TensorError(op, `needs an empty cache; this one holds ${this.writtenLength()} positions`);
+    }
+    const rows = this.rows(op, tokens);
+    const bs = this.blockSize;
+    const found = rows.map((ids) => {
+      const blocks: number[] = [];
+      const keys: string[] = [];
+      if (!this.pool.prefixCaching) return { blocks, keys };
+      let parent = rootKey(this.salt);
+      for (let i = 0; (i + 1) * bs <= ids.length - 1; i++) {
+        const part = Array.prototype.slice.call(ids, i * bs, (i + 1) * bs) as number[];
+        const key = blockKey(parent, part);
+        const id = this.pool.lookup(key, parent, part);
+        if (id < 0) break;
+        blocks.push(id);
+        keys.push(key);
+        parent = key;
+      }
+      return { blocks, keys };
+    });
+    const m = Math.min(...found.map((f) => f.blocks.length));
+    rows.forEach((ids, b) => {
+      for (const id of found[b].blocks.slice(0, m)) {
+        this.pool.retain(id);
+        this.tables[b].push(id);
+      }
+      this.chains[b] = found[b].keys.slice(0, m);
+      this.toks[b] = Array.prototype.slice.call(ids, 0, m * bs) as number[];
+    });
+    this.tableDirty = true;
+    this.committed = m * bs;
+    this.lens.fill(this.committed);
+    this.pool.countLookup(
+      rows.reduce((s, r) => s + r.length, 0),
+      m * bs * this.batch,
+    );
+    return this.committed;
+  }
+
+  /** A cache on the same pool sharing every block (copy-on-write), with the same salt. */
+  fork(): PagedKVCache {
+    this.assertLive(`${OP}.fork`);
+    const copy = new PagedKVCache(this.pool, this.batch, this.maxLength, this.salt);
+    copy.committed = this.committed;
+    copy.pad = [...this.pad];
+    copy.lens = [...this.lens];
+    copy.tables = this.tables.map((t) => [...t]);
+    for (const t of copy.tables) for (const id of t) this.pool.retain(id);
+    copy.toks = this.toks.map((t) => [...t]);
+    copy.chains = this.chains.map((c) => [...c]);
+    return copy;
+  }
+
+  memory(): PagedKVMemory {
+    const perPos = this.batch * this.numKvHeads * this.headDim * 4 * 2;
+    const count = new Map<number, number>();
+    for (const t of this.tables) for (const id of t) count.set(id, (count.get(id) ?? 0) + 1);
+    let shared = 0;
+    let exclusive = 0;
+    for (const [id, n] of count) {
+      const refs = this.pool.refCount(id);
+      if (refs > 1) shared++;
+      if (refs === n) exclusive++;
+    }
+    return {
+      allocatedBytes: count.size * this.pool.bytesPerBlock,
+      usedBytes: this.committed * perPos * this.numLayers,
+      length: this.committed,
+      maxLength: this.maxLength,
+      blocks: count.size,
+      sharedBlocks: shared,
+      exclusiveBytes: exclusive * this.pool.bytesPerBlock,
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.trim(0);
+    this.tableTensor?.dispose();
+    this.tableTensor = null;
+    this.pool.detach(this);
+    this.disposed = true;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private assertLive(op: string): void {
+    if (this.disposed) throw new TensorError(op, 'the cache was disposed');
+    this.pool.assertLive(op);
+  }
+
+  private assertCommitted(op: string): void {
+    if (this.lens.some((l) => l !== this.committed)) {
+      throw new TensorError(op, 'uncommitted positions pending; call commit() or rollback() first');
+    }
+  }
+
+  private layer(op: string, i: number): number {
+    this.assertLive(op);
+    if (!Number.isInteger(i) || i < 0 || i >= this.numLayers) {
+      throw new TensorError(op, `layer ${i} is out of range [0, ${this.numLayers})`);
+    }
+    return i;
+  }
+
+  private row(op: string, b: number): number {
+    this.assertLive(op);
+    if (!Number.isInteger(b) || b < 0 || b >= this.batch) {
+      throw new TensorError(op, `row ${b} is out of range [0, ${this.batch})`);
+    }
+    return b;
+  }
+
+  private rows(op: string, tokens: TokenRows): ArrayLike<number>[] {
+    const isRow = (x: unknown): x is ArrayLike<number> =>
+      typeof x === 'object' && x !== null && typeof (x as ArrayLike<number>).length === 'number';
+    const perRow = Array.isArray(tokens) && tokens.length > 0 && tokens.every(isRow);
+    const rows = perRow
+      ? (tokens as ArrayLike<number>[])
+      : this.batch === 1 && isRow(tokens)
+        ? [tokens as ArrayLike<number>]
+        : null;
+    if (!rows || rows.length !== this.batch) {
+      throw new TensorError(
+        op,
+        `expected one array of token ids per row (${this.batch} rows)${this.batch === 1 ? ' or one flat array' : ''}`,
+      );
+    }
+    for (const ids of rows) {
+      for (let i = 0; i < ids.length; i++) {
+        if (!Number.isInteger(ids[i]) || ids[i] < 0) {
+          throw new TensorError(op, `token ids must be integers >= 0, got ${ids[i]}`);
+        }
+      }
+    }
+    return rows;
+  }
+
+  /** Validates k, v [B, KV, S, D] and returns S. */
+  private checkKV(op: string, k: Tensor, v: Tensor, dtype: 'f32' | null): number {
+    k.assertLive(op);
+    v.assertLive(op);
+    const want = `[${this.batch}, ${this.numKvHeads}, S, ${this.headDim}]`;
+    for (const [name, t] of [
+      ['k', k],
+      ['v', v],
+    ] as const) {
+      const [B, KV, , D] = t.shape;
+      if (t.rank !== 4 || B !== this.batch || KV !== this.numKvHeads || D !== this.headDim) {
+        throw new TensorError(op, `${name} has shape [${t.shape.join(', ')}], expected ${want}`);
+      }
+      if (dtype ? t.dtype !== dtype : !['f32', 'f16', 'bf16'].includes(t.dtype)) {
+        throw new TensorError(op, `${name} has dtype ${t.dtype}, expected ${dtype ?? 'a float dtype'}`);
+      }
+      if (!(t.backend instanceof CpuBackend) || t.device !== this.device) {
+        throw new TensorError(
+          op,
+          `${name} is on '${t.device}' but the cache's pool lives on '${this.device}'`,
+        );
+      }
+    }
+    if (k.shape[2] !== v.shape[2]) {
+      throw new TensorError(op, `k has ${k.shape[2]} positions but v has ${v.shape[2]}`);
+    }
+    return k.shape[2];
+  }
+
+  /**
+   * New blocks a write into logical blocks `indices` of every row needs: one per index past a row's
+   * table, and one copy per shared entry (a block named c times here and r > c times in all needs c
+   * copies; named only here, c - 1).
+   */
+  private copiesNeeded(indices: readonly number[]): number {
+    let need = 0;
+    const here = new Map<number, number>();
+    for (const t of this.tables) {
+      for (const i of indices) {
+        if (i >= t.length) need++;
+        else here.set(t[i], (here.get(t[i]) ?? 0) + 1);
+      }
+    }
+    for (const [id, c] of here) need += this.pool.refCount(id) > c ? c : c - 1;
+    return need;
+  }
+
+  /** Makes positions [start, end) of every row writable: blocks allocated, shared ones copied. */
+  private prepareWrite(op: string, start: number, end: number): void {
+    if (end <= start) return;
+    const bs = this.blockSize;
+    const first = Math.floor(start / bs);
+    const last = Math.floor((end - 1) / bs);
+    const indices = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+    // Fast path of a decode step: every touched block already ours alone and unhashed.
+    const ready = this.tables.every((t) =>
+      indices.every((i) => i < t.length && this.pool.refCount(t[i]) === 1 && this.pool.keyOf(t[i]) === null),
+    );
+    if (ready) return;
+    this.pool.reserve(op, this.copiesNeeded(indices));
+    for (let b = 0; b < this.batch; b++) {
+      for (const i of indices) {
+        if (i >= this.tables[b].length) {
+          this.tables[b].push(this.pool.allocate(op));
+          this.tableDirty = true;
+        } else {
+          this.ensureWritable(op, b, i);
+        }
+      }
+    }
+  }
+
+  /** Row b's logical block i becomes this row's alone and leaves the prefix cache (copy-on-write). */
+  private ensureWritable(op: string, b: number, i: number): void {
+    const t = this.tables[b];
+    const id = t[i];
+    if (this.pool.refCount(id) > 1) {
+      const copy = this.pool.allocate(op);
+      this.pool.copyBlock(id, copy);
+      this.pool.release(id);
+      t[i] = copy;
+      this.tableDirty = true;
+    } else {
+      this.pool.uncache(id);
+    }
+    if (this.chains[b].length > i) this.chains[b].length = i;
+  }
+
+  /** Copies src [B, KV, S, D] (f32, any strides) to positions start .. start + S - 1 of `layer`. */
+  private write(layer: number, kind: 'k' | 'v', src: Tensor, start: number): void {
+    const [B, KV, S, D] = src.shape;
+    const bs = this.blockSize;
+    const dst = this.pool.data(layer, kind);
+    const s = cpuStorage(src) as Float32Array;
+    const [sb, sh, ss, sd] = src.strides;
+    for (let b = 0; b < B; b++) {
+      const table = this.tables[b];
+      // One run per block: consecutive positions of a block are consecutive rows of D floats.
+      for (let p = 0; p < S; ) {
+        const pos = start + p;
+        const slot = pos % bs;
+        const n = Math.min(S - p, bs - slot);
+        const id = table[Math.floor(pos / bs)];
+        for (let h = 0; h < KV; h++) {
+          const so = src.offset + b * sb + h * sh + p * ss;
+          const d0 = this.pool.offset(id, h, slot);
+          if (sd === 1 && ss === D) dst.set(s.subarray(so, so + n * D), d0);
+          else
+            for (let r = 0; r < n; r++)
+              for (let e = 0; e < D; e++) dst[d0 + r * D + e] = s[so + r * ss + e * sd];
+        }
+        p += n;
+      }
+    }
+  }
+
+  /** Position `from` to position `to` of row b, every layer, keys and values. */
+  private movePosition(b: number, from: number, to: number): void {
+    const bs = this.blockSize;
+    const KV = this.numKvHeads;
+    const D = this.headDim;
+    const t = this.tables[b];
+    const src = t[Math.floor(from / bs)];
+    const dst = t[Math.floor(to / bs)];
+    for (let l = 0; l < this.numLayers; l++) {
+      for (const kind of ['k', 'v'] as const) {
+        const data = this.pool.data(l, kind);
+        for (let h = 0; h < KV; h++) {
+          const so = this.pool.offset(src, h, from % bs);
+          data.copyWithin(this.pool.offset(dst, h, to % bs), so, so + D);
+        }
+      }
+    }
+  }
+
+  private gather(layer: number, kind: 'k' | 'v'): Tensor {
+    const len = this.lens[layer];
+    const KV = this.numKvHeads;
+    const D = this.headDim;
+    const bs = this.blockSize;
+    const out = zeros([this.batch, KV, len, D], { device: this.device });
+    const o = cpuStorage(out) as Float32Array;
+    const src = this.pool.data(layer, kind);
+    for (let b = 0; b < this.batch; b++) {
+      const table = this.tables[b];
+      for (let h = 0; h < KV; h++) {
+        for (let pos = 0; pos < len; ) {
+          const slot = pos % bs;
+          const n = Math.min(len - pos, bs - slot);
+          const s0 = this.pool.offset(table[Math.floor(pos / bs)], h, slot);
+          o.set(src.subarray(s0, s0 + n * D), ((b * KV + h) * len + pos) * D);
+          pos += n;
+        }
+      }
+    }
+    return out;
+  }
+
+  private blockTableTensor(): Tensor {
+    if (this.tableDirty || !this.tableTensor) {
+      const cols = Math.max(1, ...this.tables.map((t) => t.length));
+      const ids = new Int32Array(this.batch * cols);
+      for (let b = 0; b < this.batch; b++) ids.set(this.tables[b], b * cols);
+      this.tableTensor?.dispose();
+      this.tableTensor = keep(fromStorageArray(ids, [this.batch, cols], 'i32', this.device));
+      this.tableDirty = false;
+    }
+    return this.tableTensor;
+  }
+
+  /** Committed length n (n <= committed, nothing pending): blocks past it released, keys cut. */
+  private shorten(n: number): void {
+    this.committed = n;
+    this.lens.fill(n);
+    this.trim(n);
+    for (let b = 0; b < this.batch; b++) {
+      if (this.toks[b].length > n) this.toks[b].length = n;
+      const full = Math.floor(this.toks[b].length / this.blockSize);
+      if (this.chains[b].length > full) this.chains[b].length = full;
+    }
+  }
+
+  /** Releases every row's blocks past the first ceil(n / blockSize), last block first (vLLM's order). */
+  private trim(n: number): void {
+    const keepBlocks = Math.ceil(n / this.blockSize);
+    for (const t of this.tables) {
+      if (t.length <= keepBlocks) continue;
+      for (let i = t.length - 1; i >= keepBlocks; i--) this.pool.release(t[i]);
+      t.length = keepBlocks;
+      this.tableDirty = true;
+    }
+  }
+
+  /** Keys row b's full blocks whose ids are recorded and puts them in the pool's prefix cache. */
+  private register(b: number): void {
+    if (!this.pool.prefixCaching) return;
+    const bs = this.blockSize;
+    const rec = this.toks[b];
+    const chain = this.chains[b];
+    while ((chain.length + 1) * bs <= rec.length) {
+      const i = chain.length;
+      const parent = i > 0 ? chain[i - 1] : rootKey(this.salt);
+      const ids = rec.slice(i * bs, (i + 1) * bs);
+      for (let s = 0; s < bs && i * bs + s < this.pad[b]; s++) ids[s] = PAD_TOKEN;
+      const key = blockKey(parent, ids);
+      chain.push(key);
+      this.pool.register(this.tables[b][i], key, parent, ids);
+    }
+  }
+}
