@@ -1,45 +1,23 @@
-import { cast, rng, scope, type Tensor, tensor } from '@hasten/core-tensor';
+import { cast, scope, tensor } from '@hasten/core-tensor';
 import { describe, expect, it } from 'vitest';
 import { ContiguousKVCache } from './contiguous';
-
-// Seeded uniform values in [-1, 1) from the Philox stream, so failures reproduce.
-function uniforms(seed: number) {
-  const r = rng(seed);
-  return () => Math.fround(r.uniform(1)[0] * 2 - 1);
-}
+import {
+  cat,
+  expectClose,
+  expectEveryLayer,
+  expectStridedLastAxis,
+  pick,
+  randomKV,
+  step,
+  uniforms,
+} from './testing';
 
 const B = 2;
 const KV = 3;
 const D = 4;
 const opts = { numLayers: 2, batch: B, numKvHeads: KV, headDim: D, maxLength: 16 };
 
-/** Random [B, KV, S, D] values as a nested JS array (the expected contents) and a tensor. */
-function randKV(rand: () => number, S: number): { vals: number[][][][]; t: Tensor } {
-  const vals = Array.from({ length: B }, () =>
-    Array.from({ length: KV }, () => Array.from({ length: S }, () => Array.from({ length: D }, rand))),
-  );
-  return { vals, t: tensor(vals) };
-}
-
-/** Concatenate expected values along the position axis. */
-function cat(parts: number[][][][][]): number[] {
-  const out: number[] = [];
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < KV; h++) for (const p of parts) for (const row of p[b][h]) out.push(...row);
-  return out;
-}
-
-async function expectClose(t: Tensor, want: number[], tol = 0) {
-  const got = await t.array();
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(tol);
-}
-
-/** Append the same k and v to every layer, then commit. */
-function step(cache: ContiguousKVCache, k: Tensor, v: Tensor) {
-  for (let l = 0; l < cache.numLayers; l++) cache.append(l, k, v);
-  cache.commit();
-}
+const randKV = (rand: () => number, S: number) => randomKV(rand, [B, KV, S, D]);
 
 describe('ContiguousKVCache', () => {
   it('appends chunks and exposes the written positions as views', async () => {
@@ -86,16 +64,7 @@ describe('ContiguousKVCache', () => {
     await expectClose(cache.values(0), want, 1e-3);
     // strided last dimension
     const c2 = new ContiguousKVCache({ ...opts, numLayers: 1, headDim: 2 });
-    c2.append(0, k.slice(3, 0, 4, 2), k.slice(3, 1, 4, 2));
-    c2.commit();
-    await expectClose(
-      c2.keys(0),
-      want.filter((_, i) => i % 2 === 0),
-    );
-    await expectClose(
-      c2.values(0),
-      want.filter((_, i) => i % 2 === 1),
-    );
+    await expectStridedLastAxis(c2, k, want);
   });
 
   it('truncates, overwrites after truncation, rolls back and forks independently', async () => {
@@ -214,12 +183,8 @@ describe('ContiguousKVCache', () => {
     // Accepted path: tree nodes 1, 3, 4 (positions 6, 8, 9).
     cache.keepPositions(5, [6, 8, 9]);
     expect(cache.length).toBe(8);
-    const pick = (v: number[][][][], idx: number[]) => v.map((b) => b.map((h) => idx.map((i) => h[i])));
     const want = cat([ctx.vals, pick(tree.vals, [1, 3, 4])]);
-    for (let l = 0; l < cache.numLayers; l++) {
-      await expectClose(cache.keys(l), want);
-      await expectClose(cache.values(l), want);
-    }
+    await expectEveryLayer(cache, want);
     // Appends continue after the kept path.
     const next = randKV(rand, 1);
     step(cache, next.t, next.t);
@@ -236,7 +201,6 @@ describe('ContiguousKVCache', () => {
     for (let l = 0; l < cache.numLayers; l++) cache.adopt(l, all.t.slice(2, 0, 6), all.t.slice(2, 0, 6));
     cache.commit();
     cache.keepPositions(3, [5]);
-    const pick = (v: number[][][][], idx: number[]) => v.map((b) => b.map((h) => idx.map((i) => h[i])));
     await expectClose(cache.keys(0), cat([pick(all.vals, [0, 1, 2, 5])]));
     expect(() => cache.keepPositions(2, [3, 3])).toThrow(/strictly increasing integers in \[2, 4\)/);
     expect(() => cache.keepPositions(5, [])).toThrow(/prefix 5 must be an integer in \[0, 4\]/);

@@ -26,6 +26,14 @@ import {
   zeros,
 } from '@hasten/core-tensor';
 import { z } from 'zod';
+import {
+  assertNothingPending,
+  checkKeptPositions,
+  checkKV,
+  checkPadding,
+  checkTruncateLength,
+  committedLength,
+} from './cache-checks';
 import type { KVCache, KVMemory } from './kv-cache';
 
 export const ContiguousKVCacheOptions = z.strictObject({
@@ -135,37 +143,15 @@ export class ContiguousKVCache implements KVCache {
   setPadding(padding: readonly number[]): void {
     const op = `${OP}.setPadding`;
     this.assertLive(op);
-    if (
-      padding.length !== this.batch ||
-      padding.some((p) => !Number.isInteger(p) || p < 0 || p > this.committed)
-    ) {
-      throw new TensorError(
-        op,
-        `padding must hold ${this.batch} integers (one per row) in [0, ${this.committed}] (the committed length), got [${padding.join(', ')}]`,
-      );
-    }
+    checkPadding(op, padding, this.batch, this.committed);
     this.pad = [...padding];
   }
 
   keepPositions(prefix: number, kept: readonly number[]): void {
     const op = `${OP}.keepPositions`;
     this.assertLive(op);
-    if (this.layers.some((l) => l.len !== this.committed)) {
-      throw new TensorError(op, 'uncommitted positions pending; call commit() or rollback() first');
-    }
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > this.committed) {
-      throw new TensorError(op, `prefix ${prefix} must be an integer in [0, ${this.committed}]`);
-    }
-    let prev = prefix - 1;
-    for (const p of kept) {
-      if (!Number.isInteger(p) || p <= prev || p >= this.committed) {
-        throw new TensorError(
-          op,
-          `kept positions must be strictly increasing integers in [${prefix}, ${this.committed}), got [${kept.join(', ')}]`,
-        );
-      }
-      prev = p;
-    }
+    assertNothingPending(op, this.lengths(), this.committed);
+    checkKeptPositions(op, prefix, kept, this.committed);
     const length = prefix + kept.length;
     for (const l of this.layers) {
       // Adopted (ONNX) buffers may lack unit-stride rows; re-densify once before moving rows.
@@ -238,15 +224,7 @@ export class ContiguousKVCache implements KVCache {
 
   commit(): void {
     this.assertLive(`${OP}.commit`);
-    const n = this.layers[0].len;
-    const bad = this.layers.findIndex((l) => l.len !== n);
-    if (bad >= 0) {
-      throw new TensorError(
-        `${OP}.commit`,
-        `layer ${bad} holds ${this.layers[bad].len} positions but layer 0 holds ${n}; every layer must be written once per step`,
-      );
-    }
-    this.committed = n;
+    this.committed = committedLength(`${OP}.commit`, this.lengths());
   }
 
   rollback(): void {
@@ -256,15 +234,8 @@ export class ContiguousKVCache implements KVCache {
   truncate(n: number): void {
     const op = `${OP}.truncate`;
     this.assertLive(op);
-    if (!Number.isInteger(n) || n < 0 || n > this.committed) {
-      throw new TensorError(
-        op,
-        `length ${n} must be an integer in [0, ${this.committed}] (the committed length)`,
-      );
-    }
-    if (this.layers.some((l) => l.len !== this.committed)) {
-      throw new TensorError(op, 'uncommitted positions pending; call commit() or rollback() first');
-    }
+    checkTruncateLength(op, n, this.committed);
+    assertNothingPending(op, this.lengths(), this.committed);
     this.committed = n;
     for (const l of this.layers) l.len = n;
     if (n === 0) this.pad.fill(0);
@@ -335,35 +306,17 @@ export class ContiguousKVCache implements KVCache {
 
   /** Validates k, v [B, KV, S, D] and returns S. */
   private checkKV(op: string, k: Tensor, v: Tensor, dtype: 'f32' | null): number {
-    k.assertLive(op);
-    v.assertLive(op);
-    const want = `[${this.batch}, ${this.numKvHeads}, S, ${this.headDim}]`;
-    for (const [name, t] of [
-      ['k', k],
-      ['v', v],
-    ] as const) {
-      const [B, KV, , D] = t.shape;
-      if (t.rank !== 4 || B !== this.batch || KV !== this.numKvHeads || D !== this.headDim) {
-        throw new TensorError(op, `${name} has shape [${t.shape.join(', ')}], expected ${want}`);
-      }
-      if (dtype ? t.dtype !== dtype : !['f32', 'f16', 'bf16'].includes(t.dtype)) {
-        throw new TensorError(op, `${name} has dtype ${t.dtype}, expected ${dtype ?? 'a float dtype'}`);
-      }
-      if (!(t.backend instanceof CpuBackend)) {
-        // TODO(kv issue): device-side in-place writes need a core-tensor copy-into kernel.
-        throw new TensorError(
-          op,
+    return checkKV(op, k, v, dtype, this, (name, t) =>
+      t.backend instanceof CpuBackend
+        ? `${name} is on '${t.device}' but the cache lives on '${this.device}'`
+        : // TODO(kv issue): device-side in-place writes need a core-tensor copy-into kernel.
           `${name} is on backend '${t.device}'; ContiguousKVCache writes in place on CPU backends only for now`,
-        );
-      }
-      if (t.device !== this.device) {
-        throw new TensorError(op, `${name} is on '${t.device}' but the cache lives on '${this.device}'`);
-      }
-    }
-    if (k.shape[2] !== v.shape[2]) {
-      throw new TensorError(op, `k has ${k.shape[2]} positions but v has ${v.shape[2]}`);
-    }
-    return k.shape[2];
+    );
+  }
+
+  /** The positions each layer holds (committed or not). */
+  private lengths(): number[] {
+    return this.layers.map((l) => l.len);
   }
 
   /** In-place writes need unit-stride rows in the layer buffers (adopted tensors may lack them). */

@@ -86,3 +86,40 @@ export async function bitMismatch(cpu: Tensor, ref: Tensor): Promise<string | nu
   const bad = a.findIndex((x, i) => !Object.is(x, b[i]));
   return bad < 0 ? null : `element ${bad} is ${a[bad]} on cpu, ${b[bad]} on reference`;
 }
+
+/** An attention case: q [B, Hq, S, D] against T keys of Hkv heads, values Dv wide. */
+export interface AttentionCase {
+  B: number;
+  Hq: number;
+  Hkv: number;
+  S: number;
+  /** Key positions per row. */
+  T: number;
+  D: number;
+  Dv: number;
+  causal?: boolean;
+  /** A random mask of this shape (broadcast to [B, Hq, S, T]); one key per row stays visible. */
+  mask?: number[];
+  scale?: number;
+}
+
+/** [Hq, Hkv] pairs with GQA ratios 1, 2 and 4. */
+export const GQA_HEADS: readonly (readonly [number, number])[] = [
+  [2, 2],
+  [4, 2],
+  [8, 2],
+];
+
+/**
+ * The fast attention kernels' tolerance: `got` ('cpu') is within 2^-22 · (|want| + vmax) of `want`
+ * ('reference') everywhere, vmax the largest |v|; otherwise the test fails naming the element.
+ */
+export async function expectAttentionClose(got: Tensor, want: Tensor, vmax: number, label: string) {
+  expect(got.shape, label).toEqual(want.shape);
+  const [g, w] = [await got.data(), await want.data()];
+  for (let i = 0; i < w.length; i++) {
+    if (!(Math.abs(g[i] - w[i]) <= 2 ** -22 * (Math.abs(w[i]) + vmax))) {
+      expect.fail(`${label}: element ${i} is ${g[i]} on cpu, ${w[i]} on reference`);
+    }
+  }
+}

@@ -3,15 +3,19 @@
  * expected contents written out here), copy-on-write isolation of forks, memory accounting worked
  * out by hand, and the errors.
  */
-import { cast, rng, scope, type Tensor, tensor } from '@hasten/core-tensor';
+import { cast, scope, tensor } from '@hasten/core-tensor';
 import { describe, expect, it } from 'vitest';
-import type { PagedKVCache } from './paged-cache';
+import {
+  cat,
+  expectClose,
+  expectEveryLayer,
+  expectStridedLastAxis,
+  pick,
+  randomKV,
+  step,
+  uniforms,
+} from '../testing';
 import { PagedKVPool } from './pool';
-
-function uniforms(seed: number) {
-  const r = rng(seed);
-  return () => Math.fround(r.uniform(1)[0] * 2 - 1);
-}
 
 const B = 2;
 const KV = 3;
@@ -19,32 +23,7 @@ const D = 4;
 const BS = 4;
 const poolOpts = { numLayers: 2, numKvHeads: KV, headDim: D, numBlocks: 24, blockSize: BS, maxLength: 16 };
 
-function randKV(rand: () => number, S: number, batch = B): { vals: number[][][][]; t: Tensor } {
-  const vals = Array.from({ length: batch }, () =>
-    Array.from({ length: KV }, () => Array.from({ length: S }, () => Array.from({ length: D }, rand))),
-  );
-  return { vals, t: tensor(vals) };
-}
-
-/** Concatenate expected values along the position axis. */
-function cat(parts: number[][][][][]): number[] {
-  const out: number[] = [];
-  const batch = parts[0].length;
-  for (let b = 0; b < batch; b++)
-    for (let h = 0; h < KV; h++) for (const p of parts) for (const row of p[b][h]) out.push(...row);
-  return out;
-}
-
-async function expectClose(t: Tensor, want: number[], tol = 0) {
-  const got = await t.array();
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(tol);
-}
-
-function step(cache: PagedKVCache, k: Tensor, v: Tensor) {
-  for (let l = 0; l < cache.numLayers; l++) cache.append(l, k, v);
-  cache.commit();
-}
+const randKV = (rand: () => number, S: number, batch = B) => randomKV(rand, [batch, KV, S, D]);
 
 describe('PagedKVCache (KVCache contract)', () => {
   it('appends chunks across block boundaries and reads them back (gathered copies)', async () => {
@@ -86,16 +65,7 @@ describe('PagedKVCache (KVCache contract)', () => {
     await expectClose(cache.keys(0), want);
     await expectClose(cache.values(0), want, 1e-3);
     const c2 = new PagedKVPool({ ...poolOpts, numLayers: 1, headDim: 2 }).createCache({ batch: B });
-    c2.append(0, k.slice(3, 0, 4, 2), k.slice(3, 1, 4, 2));
-    c2.commit();
-    await expectClose(
-      c2.keys(0),
-      want.filter((_, i) => i % 2 === 0),
-    );
-    await expectClose(
-      c2.values(0),
-      want.filter((_, i) => i % 2 === 1),
-    );
+    await expectStridedLastAxis(c2, k, want);
   });
 
   it('truncates, overwrites, rolls back; a fork never sees the writes of its parent, nor the parent its', async () => {
@@ -178,12 +148,8 @@ describe('PagedKVCache (KVCache contract)', () => {
     const fork = cache.fork();
     cache.keepPositions(5, [6, 8, 9]);
     expect(cache.length).toBe(8);
-    const pick = (v: number[][][][], idx: number[]) => v.map((b) => b.map((h) => idx.map((i) => h[i])));
     const want = cat([ctx.vals, pick(tree.vals, [1, 3, 4])]);
-    for (let l = 0; l < cache.numLayers; l++) {
-      await expectClose(cache.keys(l), want);
-      await expectClose(cache.values(l), want);
-    }
+    await expectEveryLayer(cache, want);
     await expectClose(fork.keys(0), cat([ctx.vals, tree.vals]));
     const next = randKV(rand, 1);
     step(cache, next.t, next.t);

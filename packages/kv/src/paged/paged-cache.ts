@@ -18,7 +18,6 @@
  * Writes run on CPU backends (as ContiguousKVCache).
  */
 import {
-  CpuBackend,
   cast,
   cpuStorage,
   fromStorageArray,
@@ -28,6 +27,14 @@ import {
   TensorError,
   zeros,
 } from '@hasten/core-tensor';
+import {
+  assertNothingPending,
+  checkKeptPositions,
+  checkKV,
+  checkPadding,
+  checkTruncateLength,
+  committedLength,
+} from '../cache-checks';
 import type { KVCache, KVMemory } from '../kv-cache';
 import { blockKey, PAD_TOKEN, rootKey } from './block-hash';
 import type { PagedKVPool } from './pool';
@@ -193,15 +200,7 @@ export class PagedKVCache implements KVCache {
 
   commit(): void {
     this.assertLive(`${OP}.commit`);
-    const n = this.lens[0];
-    const bad = this.lens.findIndex((l) => l !== n);
-    if (bad >= 0) {
-      throw new TensorError(
-        `${OP}.commit`,
-        `layer ${bad} holds ${this.lens[bad]} positions but layer 0 holds ${n}; every layer must be written once per step`,
-      );
-    }
-    this.committed = n;
+    this.committed = committedLength(`${OP}.commit`, this.lens);
   }
 
   rollback(): void {
@@ -213,12 +212,7 @@ export class PagedKVCache implements KVCache {
   truncate(n: number): void {
     const op = `${OP}.truncate`;
     this.assertLive(op);
-    if (!Number.isInteger(n) || n < 0 || n > this.committed) {
-      throw new TensorError(
-        op,
-        `length ${n} must be an integer in [0, ${this.committed}] (the committed length)`,
-      );
-    }
+    checkTruncateLength(op, n, this.committed);
     this.assertCommitted(op);
     this.shorten(n);
     if (n === 0) this.pad.fill(0);
@@ -228,19 +222,7 @@ export class PagedKVCache implements KVCache {
     const op = `${OP}.keepPositions`;
     this.assertLive(op);
     this.assertCommitted(op);
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > this.committed) {
-      throw new TensorError(op, `prefix ${prefix} must be an integer in [0, ${this.committed}]`);
-    }
-    let prev = prefix - 1;
-    for (const p of kept) {
-      if (!Number.isInteger(p) || p <= prev || p >= this.committed) {
-        throw new TensorError(
-          op,
-          `kept positions must be strictly increasing integers in [${prefix}, ${this.committed}), got [${kept.join(', ')}]`,
-        );
-      }
-      prev = p;
-    }
+    checkKeptPositions(op, prefix, kept, this.committed);
     const moves = kept.map((from, i) => [from, prefix + i]).filter(([from, to]) => from !== to);
     const bs = this.blockSize;
     const dstBlocks = [...new Set(moves.map(([, to]) => Math.floor(to / bs)))];
@@ -268,15 +250,7 @@ export class PagedKVCache implements KVCache {
   setPadding(padding: readonly number[]): void {
     const op = `${OP}.setPadding`;
     this.assertLive(op);
-    if (
-      padding.length !== this.batch ||
-      padding.some((p) => !Number.isInteger(p) || p < 0 || p > this.committed)
-    ) {
-      throw new TensorError(
-        op,
-        `padding must hold ${this.batch} integers (one per row) in [0, ${this.committed}] (the committed length), got [${padding.join(', ')}]`,
-      );
-    }
+    checkPadding(op, padding, this.batch, this.committed);
     const row = padding.findIndex((p, b) => p !== this.pad[b] && this.toks[b].length > 0);
     if (row >= 0) {
       throw new TensorError(
@@ -416,9 +390,7 @@ export class PagedKVCache implements KVCache {
   }
 
   private assertCommitted(op: string): void {
-    if (this.lens.some((l) => l !== this.committed)) {
-      throw new TensorError(op, 'uncommitted positions pending; call commit() or rollback() first');
-    }
+    assertNothingPending(op, this.lens, this.committed);
   }
 
   private layer(op: string, i: number): number {
@@ -464,31 +436,14 @@ export class PagedKVCache implements KVCache {
 
   /** Validates k, v [B, KV, S, D] and returns S. */
   private checkKV(op: string, k: Tensor, v: Tensor, dtype: 'f32' | null): number {
-    k.assertLive(op);
-    v.assertLive(op);
-    const want = `[${this.batch}, ${this.numKvHeads}, S, ${this.headDim}]`;
-    for (const [name, t] of [
-      ['k', k],
-      ['v', v],
-    ] as const) {
-      const [B, KV, , D] = t.shape;
-      if (t.rank !== 4 || B !== this.batch || KV !== this.numKvHeads || D !== this.headDim) {
-        throw new TensorError(op, `${name} has shape [${t.shape.join(', ')}], expected ${want}`);
-      }
-      if (dtype ? t.dtype !== dtype : !['f32', 'f16', 'bf16'].includes(t.dtype)) {
-        throw new TensorError(op, `${name} has dtype ${t.dtype}, expected ${dtype ?? 'a float dtype'}`);
-      }
-      if (!(t.backend instanceof CpuBackend) || t.device !== this.device) {
-        throw new TensorError(
-          op,
-          `${name} is on '${t.device}' but the cache's pool lives on '${this.device}'`,
-        );
-      }
-    }
-    if (k.shape[2] !== v.shape[2]) {
-      throw new TensorError(op, `k has ${k.shape[2]} positions but v has ${v.shape[2]}`);
-    }
-    return k.shape[2];
+    return checkKV(
+      op,
+      k,
+      v,
+      dtype,
+      this,
+      (name, t) => `${name} is on '${t.device}' but the cache's pool lives on '${this.device}'`,
+    );
   }
 
   /**

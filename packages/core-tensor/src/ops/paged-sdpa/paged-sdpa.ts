@@ -17,12 +17,11 @@
  * [B, Hkv, T, D] gather each row's positions from its blocks in order; the reference kernel is that
  * gather followed by sdpa's reference kernel.
  */
-import { z } from 'zod';
 import { run1 } from '../../dispatch';
 import { fmtShape, TensorError } from '../../errors';
-import { broadcastShapes, shapesEqual } from '../../shape';
 import { Tensor } from '../../tensor';
 import { assertDTypeIn, assertFloatInput, assertSameDType, parseOptions } from '../checks';
+import { AttentionOptions, assertHeadGroups, attentionAttrs } from '../sdpa/attention-options';
 
 /** One layer of a paged KV cache, as the attention reads it (`KVCache.attentionView`). */
 export interface PagedKV {
@@ -36,14 +35,7 @@ export interface PagedKV {
   length: number;
 }
 
-const PagedSdpaOptions = z
-  .object({
-    causal: z.boolean().optional(),
-    mask: z.custom<Tensor>((m) => m instanceof Tensor, 'expected a bool Tensor').optional(),
-    scale: z.number().optional(),
-  })
-  .strict();
-export type PagedSdpaOptions = z.input<typeof PagedSdpaOptions>;
+export type PagedSdpaOptions = AttentionOptions;
 
 export interface PagedSdpaAttrs {
   causal: boolean;
@@ -67,7 +59,7 @@ export function pagedSdpa(q: Tensor, kv: PagedKV, opts?: PagedSdpaOptions): Tens
   assertSameDType(op, q, k, 'keys');
   assertSameDType(op, q, v, 'values');
   assertDTypeIn(op, table, ['i32'], 'blockTable');
-  const o = parseOptions(op, PagedSdpaOptions, opts);
+  const o = parseOptions(op, AttentionOptions, opts);
   const shapes = `q ${fmtShape(q.shape)}, keys ${fmtShape(k.shape)}, values ${fmtShape(v.shape)}, blockTable ${fmtShape(table.shape)}`;
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4 || table.rank !== 2) {
     throw new TensorError(
@@ -75,7 +67,7 @@ export function pagedSdpa(q: Tensor, kv: PagedKV, opts?: PagedSdpaOptions): Tens
       `expected q [B, Hq, S, D], keys/values [blocks, Hkv, blockSize, D] and blockTable [B, maxBlocks]; got ${shapes}`,
     );
   }
-  const [B, Hq, S, D] = q.shape;
+  const [B, Hq, , D] = q.shape;
   const [N, Hkv, blockSize, Dk] = k.shape;
   const [Nv, Hv, bsV] = v.shape;
   if (Nv !== N || Hv !== Hkv || bsV !== blockSize || Dk !== D) {
@@ -87,12 +79,7 @@ export function pagedSdpa(q: Tensor, kv: PagedKV, opts?: PagedSdpaOptions): Tens
   if (table.shape[0] !== B) {
     throw new TensorError(op, `blockTable must have one row per batch row (${B}); got ${shapes}`);
   }
-  if (Hkv === 0 || Hq % Hkv !== 0) {
-    throw new TensorError(
-      op,
-      `query heads (${Hq}) must be a multiple of key/value heads (${Hkv}); got ${shapes}`,
-    );
-  }
+  assertHeadGroups(op, Hq, Hkv, shapes);
   if (D === 0 || blockSize === 0) {
     throw new TensorError(op, `head dimension and block size must be positive; got ${shapes}`);
   }
@@ -102,28 +89,11 @@ export function pagedSdpa(q: Tensor, kv: PagedKV, opts?: PagedSdpaOptions): Tens
       `length must be an integer in [0, ${table.shape[1] * blockSize}] (blockTable columns × blockSize), got ${T}`,
     );
   }
-  const causal = o.causal ?? false;
-  if (causal && S > T) {
-    throw new TensorError(
-      op,
-      `causal attention needs at least as many keys as queries (S=${S} <= length=${T}); got ${shapes}`,
-    );
-  }
-  const scale = o.scale ?? 1 / Math.sqrt(D);
-  if (!Number.isFinite(scale)) throw new TensorError(op, `option 'scale' must be finite, got ${scale}`);
   const inputs = [q, k, v, table];
-  if (o.mask) {
-    const mask = o.mask;
-    assertDTypeIn(op, mask, ['bool'], 'mask');
-    const full = [B, Hq, S, T];
-    if (mask.rank > 4 || !shapesEqual(broadcastShapes(op, mask.shape, full), full)) {
-      throw new TensorError(
-        op,
-        `mask ${fmtShape(mask.shape)} must broadcast to [B, Hq, S, length] = ${fmtShape(full)}`,
-      );
-    }
-    inputs.push(mask);
-  }
-  const attrs: PagedSdpaAttrs = { causal, scale, hasMask: !!o.mask, length: T, blockSize };
+  const attrs: PagedSdpaAttrs = {
+    ...attentionAttrs(op, o, q.shape, T, 'length', shapes, inputs),
+    length: T,
+    blockSize,
+  };
   return run1(op, inputs, attrs);
 }

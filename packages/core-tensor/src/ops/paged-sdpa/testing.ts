@@ -7,21 +7,11 @@ import { fromStorageArray } from '../../creation';
 import type { DType } from '../../dtype';
 import type { Tensor } from '../../tensor';
 import { makeTensor, type Rng, randn, ravel, roundTo, unravel } from '../../test-utils';
+import type { AttentionCase } from '../fast-testing';
 
-export interface PagedCase {
-  B: number;
-  Hq: number;
-  Hkv: number;
-  S: number;
-  /** Key positions per row. */
-  T: number;
-  D: number;
-  Dv: number;
+/** An attention case whose keys and values live in blocks of `blockSize` positions. */
+export interface PagedCase extends AttentionCase {
   blockSize: number;
-  causal?: boolean;
-  /** A random mask of this shape (broadcast to [B, Hq, S, T]); one key per row stays visible. */
-  mask?: number[];
-  scale?: number;
 }
 
 /**

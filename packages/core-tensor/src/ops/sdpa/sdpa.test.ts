@@ -13,19 +13,11 @@ import {
   roundTo,
   tolFor,
 } from '../../test-utils';
+import type { AttentionCase } from '../fast-testing';
 import { sdpa } from './sdpa';
 
-interface Case {
-  B: number;
-  Hq: number;
-  Hkv: number;
-  S: number;
-  T: number;
-  D: number;
-  Dv: number;
-  causal?: boolean;
+interface Case extends Omit<AttentionCase, 'mask'> {
   maskShape?: number[];
-  scale?: number;
 }
 
 /** Explicit formula: scores matrix with -Inf where not allowed, softmax, then P·V, per (b, h). */

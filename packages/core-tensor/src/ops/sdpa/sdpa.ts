@@ -11,21 +11,13 @@
  * A query row that may attend to no key at all (the padding rows of a left-padded batch) is defined
  * as zero: PyTorch returns NaN there, which would poison every later layer of that row.
  */
-import { z } from 'zod';
 import { run1 } from '../../dispatch';
 import { fmtShape, TensorError } from '../../errors';
-import { broadcastShapes, shapesEqual } from '../../shape';
-import { Tensor } from '../../tensor';
-import { assertDTypeIn, assertFloatInput, assertSameDType, parseOptions } from '../checks';
+import type { Tensor } from '../../tensor';
+import { assertFloatInput, assertSameDType, parseOptions } from '../checks';
+import { AttentionOptions, assertHeadGroups, attentionAttrs } from './attention-options';
 
-const SdpaOptions = z
-  .object({
-    causal: z.boolean().optional(),
-    mask: z.custom<Tensor>((m) => m instanceof Tensor, 'expected a bool Tensor').optional(),
-    scale: z.number().optional(),
-  })
-  .strict();
-export type SdpaOptions = z.input<typeof SdpaOptions>;
+export type SdpaOptions = AttentionOptions;
 
 export interface SdpaAttrs {
   causal: boolean;
@@ -41,12 +33,12 @@ export function sdpa(q: Tensor, k: Tensor, v: Tensor, opts?: SdpaOptions): Tenso
   assertFloatInput(op, v, 'v');
   assertSameDType(op, q, k, 'k');
   assertSameDType(op, q, v, 'v');
-  const o = parseOptions(op, SdpaOptions, opts);
+  const o = parseOptions(op, AttentionOptions, opts);
   const shapes = `q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)}`;
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
     throw new TensorError(op, `q, k and v must be [batch, heads, seq, headDim]; got ${shapes}`);
   }
-  const [B, Hq, S, D] = q.shape;
+  const [B, Hq, , D] = q.shape;
   const [Bk, Hkv, T, Dk] = k.shape;
   const [Bv, Hv, Tv] = v.shape;
   if (Bk !== B || Bv !== B || Hv !== Hkv || Tv !== T || Dk !== D) {
@@ -55,34 +47,9 @@ export function sdpa(q: Tensor, k: Tensor, v: Tensor, opts?: SdpaOptions): Tenso
       `expected k [${B}, Hkv, T, ${D}] and v [${B}, Hkv, T, Dv] with the same Hkv and T; got ${shapes}`,
     );
   }
-  if (Hkv === 0 || Hq % Hkv !== 0) {
-    throw new TensorError(
-      op,
-      `query heads (${Hq}) must be a multiple of key/value heads (${Hkv}); got ${shapes}`,
-    );
-  }
+  assertHeadGroups(op, Hq, Hkv, shapes);
   if (D === 0) throw new TensorError(op, `head dimension must be positive; got ${shapes}`);
-  const causal = o.causal ?? false;
-  if (causal && S > T) {
-    throw new TensorError(
-      op,
-      `causal attention needs at least as many keys as queries (S=${S} <= T=${T}); got ${shapes}`,
-    );
-  }
-  const scale = o.scale ?? 1 / Math.sqrt(D);
-  if (!Number.isFinite(scale)) throw new TensorError(op, `option 'scale' must be finite, got ${scale}`);
   const inputs = [q, k, v];
-  if (o.mask) {
-    const mask = o.mask;
-    assertDTypeIn(op, mask, ['bool'], 'mask');
-    const full = [B, Hq, S, T];
-    if (mask.rank > 4 || !shapesEqual(broadcastShapes(op, mask.shape, full), full)) {
-      throw new TensorError(
-        op,
-        `mask ${fmtShape(mask.shape)} must broadcast to [B, Hq, S, T] = ${fmtShape(full)}`,
-      );
-    }
-    inputs.push(mask);
-  }
-  return run1(op, inputs, { causal, scale, hasMask: !!o.mask } satisfies SdpaAttrs);
+  const attrs: SdpaAttrs = attentionAttrs(op, o, q.shape, T, 'T', shapes, inputs);
+  return run1(op, inputs, attrs);
 }
