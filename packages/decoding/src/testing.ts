@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type Tensor, tensor } from '@hasten/core-tensor';
 import { ContiguousKVCache, type KVCache } from '@hasten/kv';
 import {
+  attentionMask,
   ByteTokenizer,
   type CausalLM,
   type CreateCacheOptions,
@@ -60,7 +61,8 @@ export function heldoutPrompts(count: number, minLen = 24, spread = 40): number[
 /**
  * A CausalLM whose next-token logits are `next(context)`, a function of the row's tokens so far.
  * It keeps each token id in its KV cache (1 layer, 1 head, head dim 1), so the context comes from the
- * cache and padding, truncation, forks and re-picked rows behave as with a real model.
+ * cache and padding, truncation, forks and re-picked rows behave as with a real model; with an
+ * attention mask (a token tree) a row's context is the tokens its mask row allows, in slot order.
  */
 export class SyntheticLM implements CausalLM {
   readonly config: ModelConfig;
@@ -119,10 +121,21 @@ export class SyntheticLM implements CausalLM {
       const keep = st.logitsToKeep;
       const V = this.config.vocabSize;
       const out = new Float32Array(B * keep * V);
+      // A tree (or padded) forward: each row's context is what its mask lets it see, in slot order.
+      const maskT = await attentionMask(st, this.device);
+      const mask = maskT ? await maskT.data() : null;
+      const perRow = maskT ? maskT.shape[0] !== 1 : false;
       for (let b = 0; b < B; b++) {
         const pad = st.padding?.[b] ?? 0;
         for (let s = S - keep; s < S; s++) {
-          const ctx = Array.from(history.subarray(b * T + pad, b * T + P + s + 1));
+          let ctx: number[];
+          if (mask) {
+            const row = ((perRow ? b : 0) * S + s) * T;
+            ctx = [];
+            for (let j = 0; j < T; j++) if (mask[row + j]) ctx.push(history[b * T + j]);
+          } else {
+            ctx = Array.from(history.subarray(b * T + pad, b * T + P + s + 1));
+          }
           out.set(this.next(ctx), (b * keep + s - (S - keep)) * V);
         }
       }

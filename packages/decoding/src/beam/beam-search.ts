@@ -36,7 +36,7 @@ import {
 } from '../generation/inputs';
 import { PromptArg, SignalArg, TokenizerArg } from '../generation/options';
 import { parseOptions } from '../options';
-import { processorShape, processorsFromOptions, TokenId } from '../processors/from-options';
+import { processorShape, processorsFor, TokenId } from '../processors/from-options';
 import { logSoftmax } from '../processors/probabilities';
 import type { LogitsProcessor } from '../processors/processor';
 
@@ -159,18 +159,7 @@ export async function beamSearch(model: CausalLM, options: BeamSearchOptions): P
     1,
     contextNeeded(model, Math.max(...prompts.map((p) => p.length)), o.maxNewTokens, WHERE),
   );
-  const chain = processorsFromOptions({
-    repetitionPenalty: o.repetitionPenalty,
-    frequencyPenalty: o.frequencyPenalty,
-    presencePenalty: o.presencePenalty,
-    logitBias: o.logitBias,
-    suppressTokens: o.suppressTokens,
-    noRepeatNgramSize: o.noRepeatNgramSize,
-    minNewTokens: o.minNewTokens,
-    contrastive: o.contrastive,
-    processors: o.processors,
-    stopTokens,
-  });
+  const chain = processorsFor(o, stopTokens);
   const stats = { forwards: 0, ms: 0 };
   const t0 = performance.now();
   const rows: BeamSearchResult['rows'] = [];

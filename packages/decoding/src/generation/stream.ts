@@ -19,7 +19,7 @@ import type { CausalLM, ForwardOutput, Tokenizer } from '@hasten/models';
 import { column, leftPad } from '../batch/left-pad';
 import { DecodingError } from '../errors';
 import { parseOptions } from '../options';
-import { processorsFromOptions, SAMPLING_OPTIONS } from '../processors/from-options';
+import { processorsFor, rejectSamplingOptions } from '../processors/from-options';
 import type { LogitsProcessor } from '../processors/processor';
 import { argmax, rowGenerators, sampleToken } from '../sampling/select';
 import { IncrementalDetokenizer } from './detokenizer';
@@ -98,15 +98,7 @@ function plan(model: CausalLM, options: GenerateOptions): Plan {
   const o = parseOptions(GenerateOptionsSchema, options, WHERE);
   const V = model.config.vocabSize;
   const { prompts } = resolvePrompts(o.prompt, o.tokenizer, WHERE);
-  if (!o.doSample) {
-    const given = SAMPLING_OPTIONS.filter((k) => o[k] !== undefined);
-    if (given.length) {
-      throw new DecodingError(
-        'options',
-        `${WHERE}: option${given.length > 1 ? 's' : ''} ${given.map((k) => `'${k}'`).join(', ')} only apply when sampling; set doSample: true (greedy decoding takes the argmax)`,
-      );
-    }
-  }
+  rejectSamplingOptions(o, WHERE);
   if (o.stopStrings?.length && !o.tokenizer) {
     throw new DecodingError(
       'options',
@@ -116,23 +108,7 @@ function plan(model: CausalLM, options: GenerateOptions): Plan {
   const stopTokens = o.stopTokens ?? defaultStopTokens(model, o.tokenizer);
   checkAllTokenIds({ ...o, prompts, stopTokens }, V, WHERE);
   const maxLength = contextNeeded(model, Math.max(...prompts.map((p) => p.length)), o.maxNewTokens, WHERE);
-  const chain = processorsFromOptions({
-    temperature: o.temperature,
-    topK: o.topK,
-    topP: o.topP,
-    minP: o.minP,
-    typicalP: o.typicalP,
-    repetitionPenalty: o.repetitionPenalty,
-    frequencyPenalty: o.frequencyPenalty,
-    presencePenalty: o.presencePenalty,
-    logitBias: o.logitBias,
-    suppressTokens: o.suppressTokens,
-    noRepeatNgramSize: o.noRepeatNgramSize,
-    minNewTokens: o.minNewTokens,
-    contrastive: o.contrastive,
-    processors: o.processors,
-    stopTokens,
-  });
+  const chain = processorsFor(o, stopTokens);
   return {
     o,
     prompts,

@@ -7,6 +7,7 @@
  */
 import type { CausalLM } from '@hasten/models';
 import { z } from 'zod';
+import { DecodingError } from '../errors';
 import { parseOptions } from '../options';
 import { ContrastiveProcessor } from './contrastive';
 import { FrequencyPresencePenaltyProcessor } from './frequency-presence-penalty';
@@ -105,4 +106,32 @@ export function processorsFromOptions(options: ProcessorOptions = {}): LogitsPro
   if (o.minP) chain.push(new MinPProcessor(o.minP));
   if (o.typicalP !== undefined && o.typicalP < 1) chain.push(new TypicalPProcessor(o.typicalP));
   return chain;
+}
+
+/**
+ * The chain of an entry point (generate, beam search, speculative decoding) from its parsed options:
+ * every processor option it was given, and its stop tokens (for minNewTokens).
+ */
+export function processorsFor(o: object, stopTokens: readonly number[]): LogitsProcessor[] {
+  const picked: Record<string, unknown> = { stopTokens: [...stopTokens] };
+  for (const key of Object.keys(processorShape)) {
+    const v = (o as Record<string, unknown>)[key];
+    if (v !== undefined) picked[key] = v;
+  }
+  return processorsFromOptions(picked as ProcessorOptions);
+}
+
+/** Throws when a greedy run was given options that only shape sampling (they would be ignored). */
+export function rejectSamplingOptions(
+  o: { doSample: boolean } & Record<string, unknown>,
+  where: string,
+): void {
+  if (o.doSample) return;
+  const given = SAMPLING_OPTIONS.filter((k) => o[k] !== undefined);
+  if (given.length) {
+    throw new DecodingError(
+      'options',
+      `${where}: option${given.length > 1 ? 's' : ''} ${given.map((k) => `'${k}'`).join(', ')} only apply when sampling; set doSample: true (greedy decoding takes the argmax)`,
+    );
+  }
 }

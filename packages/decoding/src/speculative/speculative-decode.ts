@@ -33,9 +33,9 @@ import { checkAllTokenIds, contextNeeded, defaultStopTokens, resolvePrompts } fr
 import { GenerateOptionsSchema } from '../generation/options';
 import { StopStrings } from '../generation/stop-strings';
 import { parseOptions } from '../options';
-import { processorsFromOptions, SAMPLING_OPTIONS } from '../processors/from-options';
+import { processorsFor, rejectSamplingOptions } from '../processors/from-options';
 import { softmax } from '../processors/probabilities';
-import { applyProcessors, type LogitsProcessor } from '../processors/processor';
+import { applyProcessors } from '../processors/processor';
 import { rowGenerators } from '../sampling/select';
 import type { Draft, Drafter } from './drafters/drafter';
 import { SpecDecodeMetrics, type SpecDecodeSummary } from './metrics';
@@ -145,15 +145,7 @@ export async function speculativeDecode(
     );
   }
   const prompt = prompts[0];
-  if (!o.doSample) {
-    const given = SAMPLING_OPTIONS.filter((k) => o[k] !== undefined);
-    if (given.length) {
-      throw new DecodingError(
-        'options',
-        `${WHERE}: option${given.length > 1 ? 's' : ''} ${given.map((k) => `'${k}'`).join(', ')} only apply when sampling; set doSample: true`,
-      );
-    }
-  }
+  rejectSamplingOptions(o, WHERE);
   if (o.stopStrings?.length && !o.tokenizer) {
     throw new DecodingError(
       'options',
@@ -169,22 +161,7 @@ export async function speculativeDecode(
   const stopTokens = new Set(o.stopTokens ?? defaultStopTokens(target, o.tokenizer));
   checkAllTokenIds({ ...o, prompts, stopTokens: [...stopTokens] }, V, WHERE);
   contextNeeded(target, prompt.length, o.maxNewTokens, WHERE);
-  const chain: LogitsProcessor[] = processorsFromOptions({
-    temperature: o.temperature,
-    topK: o.topK,
-    topP: o.topP,
-    minP: o.minP,
-    typicalP: o.typicalP,
-    repetitionPenalty: o.repetitionPenalty,
-    frequencyPenalty: o.frequencyPenalty,
-    presencePenalty: o.presencePenalty,
-    logitBias: o.logitBias,
-    suppressTokens: o.suppressTokens,
-    noRepeatNgramSize: o.noRepeatNgramSize,
-    minNewTokens: o.minNewTokens,
-    processors: o.processors,
-    stopTokens: [...stopTokens],
-  });
+  const chain = processorsFor(o, [...stopTokens]);
   // Two independent streams from the seed: one for verification, one for a sampling drafter.
   const [verifyRng, draftRng] = o.doSample ? rowGenerators(o.seed, 2) : [undefined, undefined];
   const drafter = o.drafter;
@@ -227,8 +204,8 @@ export async function speculativeDecode(
         break;
       }
       const remaining = o.maxNewTokens - out.tokens.length;
-      // Drafting needs room for the drafts and the bonus token within maxNewTokens.
-      let want = plainLeft > 0 ? 0 : Math.min(k, remaining - 1);
+      // Drafting pays only with room for a draft and the bonus token within maxNewTokens.
+      let want = plainLeft > 0 || remaining < 2 ? 0 : k;
       if (want > 0 && o.fallback && costs.speedup(want) < 1) {
         plainLeft = o.fallbackSteps;
         want = 0;
@@ -236,7 +213,12 @@ export async function speculativeDecode(
       if (plainLeft > 0) plainLeft--;
       if (hidden && drafter.observeHidden) drafter.observeHidden(hidden);
       const td = performance.now();
-      const draft: Draft = want > 0 ? await drafter.propose(context, want) : { tokens: [] };
+      // A round emits at most depth + 1 tokens: keep what fits maxNewTokens and the cache's slots.
+      const draft = clipDraft(
+        want > 0 ? await drafter.propose(context, want) : { tokens: [] },
+        remaining - 1,
+        cache.maxLength - context.length,
+      );
       const draftMs = performance.now() - td;
       stats.draftMs += draftMs;
       const n = draft.tokens.length;
@@ -408,6 +390,38 @@ function treeMask(
     positions[nTree + e] = P + (extra?.positions[e] ?? 0);
   }
   return { mask, positions };
+}
+
+/**
+ * The part of a draft a round can use: nodes at depth < maxDepth (deeper ones could only emit tokens
+ * past maxNewTokens), at most `slots` positions with the extra tokens (dropped first), parents kept
+ * before children so the tree stays valid.
+ */
+function clipDraft(draft: Draft, maxDepth: number, slots: number): Draft {
+  const extraLen = draft.extra?.tokens.length ?? 0;
+  const extra = extraLen > 0 && draft.tokens.length + extraLen <= slots ? draft.extra : undefined;
+  const room = Math.min(slots - (extra ? extraLen : 0), draft.tokens.length);
+  const parents = draft.parents ?? draft.tokens.map((_, i) => i - 1);
+  const depth: number[] = [];
+  const index = new Map<number, number>(); // old node -> new node
+  const keep: number[] = [];
+  for (let i = 0; i < parents.length && keep.length < room; i++) {
+    const p = parents[i];
+    depth[i] = p < 0 ? 0 : depth[p] + 1;
+    if (depth[i] >= maxDepth || (p >= 0 && !index.has(p))) continue;
+    index.set(i, keep.length);
+    keep.push(i);
+  }
+  if (keep.length === draft.tokens.length && extra === draft.extra) return draft;
+  return {
+    tokens: keep.map((i) => draft.tokens[i]),
+    ...(draft.parents
+      ? { parents: keep.map((i) => (parents[i] < 0 ? -1 : (index.get(parents[i]) as number))) }
+      : {}),
+    ...(draft.probs ? { probs: keep.map((i) => (draft.probs as NonNullable<Draft['probs']>)[i]) } : {}),
+    ...(draft.scheme ? { scheme: draft.scheme } : {}),
+    ...(extra ? { extra } : {}),
+  };
 }
 
 /** Whether parents describe a plain chain [-1, 0, 1, ...]. */
