@@ -31,6 +31,7 @@ import type { CausalLM } from '@hasten/models';
 import { loadCausalLM } from '@hasten/models/node';
 import { OrtCausalLM } from '@hasten/models/ort';
 import { findPython, missingPythonModules } from '../../../scripts/python';
+import { ensureRealSizeCheckpoint } from './real-size-checkpoint';
 import type { MemoryPoint, ProbeResult } from './real-size-probe';
 import { argmax, benchTokens } from './tokens';
 
@@ -75,13 +76,6 @@ const given = args.dir ? resolve(process.env.INIT_CWD ?? process.cwd(), args.dir
 const dir = given ?? mkdtempSync(join(tmpdir(), 'hasten-real-size-'));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-function run(cmd: string, argv: string[], cwd: string): number {
-  const t = performance.now();
-  const r = spawnSync(cmd, argv, { cwd, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (exit ${r.status})`);
-  return performance.now() - t;
-}
-
 function probe(engine: 'native' | 'ort'): ProbeResult {
   const r = spawnSync(
     process.execPath,
@@ -103,14 +97,7 @@ function probe(engine: 'native' | 'ort'): ProbeResult {
 }
 
 try {
-  let genMs = 0;
-  let exportMs = 0;
-  if (!existsSync(join(dir, 'model.safetensors'))) {
-    genMs = run(python, [join(root, 'tools/fixtures/random_checkpoint.py'), '--out', dir], root);
-  }
-  if (!existsSync(join(dir, 'onnx', 'model.onnx'))) {
-    exportMs = run('npm', ['run', '-s', 'export-onnx', '--', dir, '--skip-parity'], root);
-  }
+  const { genMs, exportMs } = ensureRealSizeCheckpoint(dir, root, python);
   const fileBytes = statSync(join(dir, 'model.safetensors')).size;
   const onnxBytes =
     statSync(join(dir, 'onnx', 'model.onnx')).size +
