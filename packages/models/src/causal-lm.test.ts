@@ -173,6 +173,10 @@ describe.each(LOADERS)('CausalLM contract: %s', (name, load) => {
     await expect(model.forward({ tokens: ids([[1, 2]]), padding: [2] })).rejects.toThrow(
       /padding\[0\] = 2 leaves row 0 no real token/,
     );
+    expect(() => model.createCache({ batch: 2, maxLen: 8 } as never)).toThrow(
+      /createCache: options is invalid: Unrecognized key: "maxLen"; allowed: batch, maxLength, capacity/,
+    );
+    expect(() => model.createCache({ maxLength: 1e6 })).toThrow(/exceeds the model's context length 1024/);
   });
 });
 

@@ -74,13 +74,14 @@ export interface ForwardOutput {
   hiddenStates?: Tensor;
 }
 
-export interface CreateCacheOptions {
-  batch?: number;
+export const CreateCacheOptions = z.strictObject({
+  batch: z.number().int().positive().optional(),
   /** Most positions the cache may hold (default: the model's context length). */
-  maxLength?: number;
+  maxLength: z.number().int().positive().optional(),
   /** Positions allocated up front (default maxLength). */
-  capacity?: number;
-}
+  capacity: z.number().int().nonnegative().optional(),
+});
+export type CreateCacheOptions = z.input<typeof CreateCacheOptions>;
 
 /** A ContiguousKVCache shaped for `config`; `capacity` and `device` are the implementation's defaults. */
 export function contiguousCacheFor(
@@ -88,13 +89,20 @@ export function contiguousCacheFor(
   opts: CreateCacheOptions,
   defaults: { capacity: number; device?: string },
 ): ContiguousKVCache {
+  const o = parseOptions(CreateCacheOptions, opts, 'createCache');
+  if (o.maxLength !== undefined && o.maxLength > config.contextLength) {
+    throw new ModelError(
+      'options',
+      `createCache: option 'maxLength' ${o.maxLength} exceeds the model's context length ${config.contextLength}`,
+    );
+  }
   return new ContiguousKVCache({
     numLayers: config.numLayers,
-    batch: opts.batch ?? 1,
+    batch: o.batch ?? 1,
     numKvHeads: config.numKvHeads,
     headDim: config.headDim,
-    maxLength: opts.maxLength ?? config.contextLength,
-    capacity: opts.capacity ?? defaults.capacity,
+    maxLength: o.maxLength ?? config.contextLength,
+    capacity: o.capacity ?? defaults.capacity,
     ...(defaults.device ? { device: defaults.device } : {}),
   });
 }

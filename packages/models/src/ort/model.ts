@@ -211,6 +211,12 @@ export class OrtCausalLM implements CausalLM {
 
   createCache(opts: CreateCacheOptions = {}): KVCache {
     // capacity 0: the cache adopts onnxruntime's present tensors instead of preallocating.
+    if (opts.capacity !== undefined && opts.capacity !== 0) {
+      throw new ModelError(
+        'options',
+        `createCache: option 'capacity' cannot be set for ONNX Runtime (the cache adopts the graph's present tensors), got ${opts.capacity}`,
+      );
+    }
     return contiguousCacheFor(this.config, { ...opts, capacity: 0 }, { capacity: 0 });
   }
 
