@@ -1,9 +1,18 @@
 /**
  * @file @hasten/kv: KV caches for @hasten/models. The contract (`KVCache`), the contiguous cache
  * (`ContiguousKVCache`) and the paged one (`PagedKVPool` / `PagedKVCache`: block pool, copy-on-write
- * forks, automatic prefix caching).
+ * forks, automatic prefix caching), and score-based eviction (`compress` with StreamingLLM, key-norm,
+ * random, H2O, SnapKV and TOVA scores).
  */
 export { ContiguousKVCache, ContiguousKVCacheOptions } from './contiguous';
+export { H2OOptions, h2o } from './eviction/h2o';
+export { keyNorm } from './eviction/key-norm';
+export { RandomScoresOptions, randomScores } from './eviction/random';
+export type { ScoreInput, ScorePolicy } from './eviction/scorer';
+export { CompressOptions, compress, ScoreOptions, scorePositions, topPositions } from './eviction/scorer';
+export { SnapKVOptions, snapKV } from './eviction/snapkv';
+export { StreamingLLMOptions, streamingLLM } from './eviction/streaming-llm';
+export { tova } from './eviction/tova';
 export type { KVCache, KVMemory } from './kv-cache';
 export { blockKey, PAD_TOKEN, rootKey } from './paged/block-hash';
 export { PagedCacheOptions, PagedKVPoolOptions } from './paged/options';
