@@ -153,7 +153,7 @@ describe('beamSearch', () => {
 
   it('options are strict: sampling options and bad values are named', async () => {
     await expect(beamSearch(chaotic, { prompt: [1], temperature: 0.5 } as never)).rejects.toThrow(
-      /unknown option 'temperature' \(allowed: prompt, maxNewTokens, numBeams, lengthPenalty, earlyStopping, numReturnSequences/,
+      /Unrecognized key: "temperature"; allowed: prompt, maxNewTokens, numBeams, lengthPenalty, earlyStopping, numReturnSequences/,
     );
     await expect(beamSearch(chaotic, { prompt: [1], numBeams: 0 })).rejects.toThrow(
       /option 'numBeams' is invalid: .*>=1/,

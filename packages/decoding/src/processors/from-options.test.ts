@@ -45,7 +45,7 @@ describe('processorsFromOptions', () => {
 
   it('names an unknown key and lists the allowed ones', () => {
     expect(() => processorsFromOptions({ top_p: 0.9 } as never)).toThrow(
-      /unknown option 'top_p' \(allowed: temperature, topK, topP, .*stopTokens\)/,
+      /Unrecognized key: "top_p"; allowed: temperature, topK, topP, .*stopTokens/,
     );
   });
 

@@ -248,7 +248,7 @@ describe('speculativeDecode, sampled: the target distribution is kept', () => {
     );
     await expect(
       speculativeDecode(target, { prompt: [1], drafter, numDraftTokns: 3 } as never),
-    ).rejects.toThrow(/unknown option 'numDraftTokns'/);
+    ).rejects.toThrow(/Unrecognized key: "numDraftTokns"/);
     await expect(speculativeDecode(target, { prompt: [[1], [2]], drafter })).rejects.toThrow(/batch size 1/);
     await expect(speculativeDecode(target, { prompt: [1], drafter, acceptance: 'typical' })).rejects.toThrow(
       /'acceptance' 'typical' applies when sampling/,
