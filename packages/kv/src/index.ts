@@ -2,7 +2,8 @@
  * @file @hasten/kv: KV caches for @hasten/models. The contract (`KVCache`), the contiguous cache
  * (`ContiguousKVCache`) and the paged one (`PagedKVPool` / `PagedKVCache`: block pool, copy-on-write
  * forks, automatic prefix caching), and score-based eviction (`compress` with StreamingLLM, key-norm,
- * random, H2O, SnapKV and TOVA scores).
+ * random, H2O, SnapKV and TOVA scores), and the KIVI quantized cache (`QuantizedKVCache`, with its
+ * reference quantizer).
  */
 export { ContiguousKVCache, ContiguousKVCacheOptions } from './contiguous';
 export { H2OOptions, h2o } from './eviction/h2o';
@@ -22,3 +23,6 @@ export type { PagedPoolSnapshot, PagedPoolStats, PrefixCacheStats } from './page
 export { PagedKVPool } from './paged/pool';
 export type { CacheFactory, WithPagedCachesOptions } from './paged/with-paged-caches';
 export { withPagedCaches } from './paged/with-paged-caches';
+export type { KiviBits, QuantizedBlock } from './quantized/kivi';
+export { dequantize, dequantizeInto, quantize, quantizeKeys, quantizeValues } from './quantized/kivi';
+export { QuantizedKVCache, QuantizedKVCacheOptions } from './quantized/quantized-cache';
