@@ -4,7 +4,6 @@
  * worked out by hand; plus a naive softmax and a score comparison.
  */
 import { type Tensor, tensor } from '@hasten/core-tensor';
-import { expect } from 'vitest';
 import { ContiguousKVCache } from '../contiguous';
 import { step } from '../testing';
 
@@ -71,10 +70,11 @@ export function exampleCache(numLayers = 1): ContiguousKVCache {
 }
 
 /** Scores equal `want` to 1e-12 (+Infinity exactly). */
-export function expectScores(got: ArrayLike<number>, want: readonly number[]): void {
-  expect(got.length).toBe(want.length);
+export function scoreMismatch(got: ArrayLike<number>, want: readonly number[]): string | null {
+  if (got.length !== want.length) return `${got.length} scores, expected ${want.length}`;
   for (let i = 0; i < want.length; i++) {
-    if (want[i] === Infinity) expect(got[i], `score ${i}`).toBe(Infinity);
-    else expect(Math.abs(got[i] - want[i]), `score ${i}: ${got[i]} vs ${want[i]}`).toBeLessThan(1e-12);
+    const ok = want[i] === Infinity ? got[i] === Infinity : Math.abs(got[i] - want[i]) < 1e-12;
+    if (!ok) return `score ${i}: ${got[i]} vs ${want[i]}`;
   }
+  return null;
 }
