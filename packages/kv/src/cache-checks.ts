@@ -1,5 +1,5 @@
 /**
- * @file Argument checks both KV caches (ContiguousKVCache, PagedKVCache) make, with the same
+ * @file Argument checks the KV caches (contiguous, paged, quantized) make, with the same
  * messages: the k, v a layer is written with, and the lengths and positions the `KVCache` contract's
  * calls take.
  */
@@ -106,5 +106,13 @@ export function checkPadding(op: string, padding: readonly number[], batch: numb
       op,
       `padding must hold ${batch} integers (one per row) in [0, ${committed}] (the committed length), got [${padding.join(', ')}]`,
     );
+  }
+}
+
+/** Throws unless the cache is live and `i` is one of its `numLayers` layers. */
+export function checkLayerIndex(op: string, i: number, numLayers: number, disposed: boolean): void {
+  if (disposed) throw new TensorError(op, 'the cache was disposed');
+  if (!Number.isInteger(i) || i < 0 || i >= numLayers) {
+    throw new TensorError(op, `layer ${i} is out of range [0, ${numLayers})`);
   }
 }

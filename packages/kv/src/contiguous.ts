@@ -30,6 +30,7 @@ import {
   assertNothingPending,
   checkKeptPositions,
   checkKV,
+  checkLayerIndex,
   checkPadding,
   checkTruncateLength,
   committedLength,
@@ -297,10 +298,7 @@ export class ContiguousKVCache implements KVCache {
   }
 
   private layer(op: string, i: number): Layer {
-    this.assertLive(op);
-    if (!Number.isInteger(i) || i < 0 || i >= this.numLayers) {
-      throw new TensorError(op, `layer ${i} is out of range [0, ${this.numLayers})`);
-    }
+    checkLayerIndex(op, i, this.numLayers, this.disposed);
     return this.layers[i];
   }
 

@@ -31,6 +31,7 @@ import {
   assertNothingPending,
   checkKeptPositions,
   checkKV,
+  checkLayerIndex,
   checkPadding,
   checkTruncateLength,
   committedLength,
@@ -394,10 +395,8 @@ export class PagedKVCache implements KVCache {
   }
 
   private layer(op: string, i: number): number {
-    this.assertLive(op);
-    if (!Number.isInteger(i) || i < 0 || i >= this.numLayers) {
-      throw new TensorError(op, `layer ${i} is out of range [0, ${this.numLayers})`);
-    }
+    checkLayerIndex(op, i, this.numLayers, this.disposed);
+    this.pool.assertLive(op);
     return i;
   }
 
