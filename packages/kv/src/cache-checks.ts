@@ -116,3 +116,10 @@ export function checkLayerIndex(op: string, i: number, numLayers: number, dispos
     throw new TensorError(op, `layer ${i} is out of range [0, ${numLayers})`);
   }
 }
+
+/** `addPositionOffset(n)`'s argument: a non-negative integer. */
+export function checkPositionOffset(op: string, n: number): void {
+  if (!Number.isInteger(n) || n < 0) {
+    throw new TensorError(op, `n must be a non-negative integer (evicted positions), got ${n}`);
+  }
+}

@@ -32,6 +32,7 @@ import {
   checkKV,
   checkLayerIndex,
   checkPadding,
+  checkPositionOffset,
   checkTruncateLength,
   committedLength,
 } from './cache-checks';
@@ -116,6 +117,8 @@ export class ContiguousKVCache implements KVCache {
   readonly dtype = 'f32' as const;
   private committed = 0;
   private pad: number[];
+  /** Positions evicted before the cached ones (see KVCache.positionOffset). */
+  private evicted = 0;
   private layers: Layer[];
   private disposed = false;
 
@@ -139,6 +142,17 @@ export class ContiguousKVCache implements KVCache {
 
   get padding(): readonly number[] {
     return this.pad;
+  }
+
+  get positionOffset(): number {
+    return this.evicted;
+  }
+
+  addPositionOffset(n: number): void {
+    const op = `${OP}.addPositionOffset`;
+    this.assertLive(op);
+    checkPositionOffset(op, n);
+    this.evicted += n;
   }
 
   setPadding(padding: readonly number[]): void {
@@ -239,7 +253,10 @@ export class ContiguousKVCache implements KVCache {
     assertNothingPending(op, this.lengths(), this.committed);
     this.committed = n;
     for (const l of this.layers) l.len = n;
-    if (n === 0) this.pad.fill(0);
+    if (n === 0) {
+      this.pad.fill(0);
+      this.evicted = 0;
+    }
   }
 
   fork(): ContiguousKVCache {
@@ -247,6 +264,7 @@ export class ContiguousKVCache implements KVCache {
     const copy = new ContiguousKVCache({ ...this.options(), capacity: 0 });
     copy.committed = this.committed;
     copy.pad = [...this.pad];
+    copy.evicted = this.evicted;
     this.layers.forEach((l, i) => {
       const c = copy.layers[i];
       if (l.cap === 0) return;

@@ -73,6 +73,14 @@ export interface KVCache {
    * only the kept positions that move: O(kept), not O(length).
    */
   keepPositions(prefix: number, kept: readonly number[]): void;
+  /**
+   * Positions evicted before the cached ones (0 unless eviction ran): the next token of row b sits
+   * at position `length + positionOffset - padding[b]`, so kept keys, rotated at their original
+   * positions, stay at their true distance from new queries. `truncate(0)` resets it.
+   */
+  readonly positionOffset: number;
+  /** Record `n` more evicted positions (`compress` calls this after `keepPositions`). */
+  addPositionOffset(n: number): void;
   /** Leading pad slots per row (left padding); all zeros when the rows are not padded. */
   readonly padding: readonly number[];
   /** Record the left padding of each row; only on an empty cache, each entry >= 0. */

@@ -168,7 +168,7 @@ describe.each(LOADERS)('CausalLM contract: %s', (name, load) => {
   it('names a misspelt ForwardInput field and lists the allowed ones', async () => {
     const bad = { tokens: ids([[1, 2]]), logitToKeep: 1 } as unknown as Parameters<CausalLM['forward']>[0];
     await expect(model.forward(bad)).rejects.toThrow(
-      /forward: options is invalid: Unrecognized key: "logitToKeep"; allowed: tokens, positions, attention, cache, padding, writeCache, outputHiddenStates, logitsToKeep, chunkSize/,
+      /forward: options is invalid: Unrecognized key: "logitToKeep"; allowed: tokens, positions, attention, cache, padding, writeCache, outputHiddenStates, outputQueries, logitsToKeep, chunkSize/,
     );
     await expect(model.forward({ tokens: ids([[1, 2]]), padding: [2] })).rejects.toThrow(
       /padding\[0\] = 2 leaves row 0 no real token/,

@@ -63,6 +63,12 @@ export interface ForwardInput {
   outputHiddenStates?: boolean;
   /** Compute logits for the last N positions only (prefill needs 1). Default: all S. */
   logitsToKeep?: number;
+  /**
+   * Also return every layer's queries (after RoPE) for the last N new positions: what
+   * @hasten/kv's attention-based eviction policies (H2O, SnapKV, TOVA, Expected Attention) score
+   * with. Native models only (an ONNX graph does not expose them).
+   */
+  outputQueries?: number;
   /** Causal prefill in chunks of at most this many tokens through the cache (bounds memory). */
   chunkSize?: number;
 }
@@ -72,6 +78,8 @@ export interface ForwardOutput {
   logits: Tensor;
   /** f32 [B, S, hidden] when outputHiddenStates is set. */
   hiddenStates?: Tensor;
+  /** Per layer, f32 [B, numHeads, outputQueries, headDim] row-major, when outputQueries is set. */
+  queries?: Float32Array[];
 }
 
 export const CreateCacheOptions = z.strictObject({
@@ -142,6 +150,8 @@ export interface ForwardStep {
   /** Whether the new positions stay in the cache (committed) or are dropped after the forward. */
   writeCache: boolean;
   outputHiddenStates: boolean;
+  /** Queries of the last N new positions to return per layer (0: none). */
+  outputQueries: number;
   logitsToKeep: number;
   batch: number;
   length: number;
@@ -170,6 +180,7 @@ const ForwardInputSchema = z.strictObject({
   padding: z.array(z.number().int().nonnegative()).readonly().optional(),
   writeCache: z.boolean().optional(),
   outputHiddenStates: z.boolean().optional(),
+  outputQueries: z.number().int().positive().optional(),
   logitsToKeep: z.number().int().positive().optional(),
   chunkSize: z.number().int().positive().optional(),
 });
@@ -219,10 +230,14 @@ export async function prepareStep(
     }
   }
   const total = past + length;
-  if (total > maxContext) {
+  // Eviction (kv's compress) leaves kept keys at their original positions: new tokens continue
+  // after the evicted ones, so the context limit applies to the true positions.
+  const offset = cache?.positionOffset ?? 0;
+  if (total + offset > maxContext) {
+    const evicted = offset ? ` (+ ${offset} evicted before them)` : '';
     throw new ModelError(
       'context',
-      `forward: ${past} cached + ${length} new = ${total} positions exceeds the model's context length ${maxContext}`,
+      `forward: ${past} cached${evicted} + ${length} new = ${total + offset} positions exceeds the model's context length ${maxContext}`,
     );
   }
   if (cache && total > cache.maxLength) {
@@ -257,11 +272,11 @@ export async function prepareStep(
       }
     }
   } else {
-    // Row b's slot p holds position p - padding[b] (pad slots get 0; attention hides them).
+    // Row b's slot p holds position p + offset - padding[b] (pad slots get 0; attention hides them).
     positionValues = new Int32Array(batch * length);
     for (let b = 0; b < batch; b++) {
       const pad = padding?.[b] ?? 0;
-      for (let s = 0; s < length; s++) positionValues[b * length + s] = Math.max(0, past + s - pad);
+      for (let s = 0; s < length; s++) positionValues[b * length + s] = Math.max(0, past + offset + s - pad);
     }
     positions = tensor(positionValues, [batch, length], { dtype: 'i32', device });
     owned.push(positions);
@@ -284,6 +299,12 @@ export async function prepareStep(
       );
     }
   }
+  if ((input.outputQueries ?? 0) > length) {
+    throw new ModelError(
+      'input',
+      `forward: outputQueries must be an integer in [1, ${length}] (the new positions), got ${input.outputQueries}`,
+    );
+  }
   const keep = input.logitsToKeep ?? length;
   if (keep > length) {
     throw new ModelError(
@@ -301,6 +322,7 @@ export async function prepareStep(
     cache,
     writeCache: input.writeCache ?? true,
     outputHiddenStates: !!input.outputHiddenStates,
+    outputQueries: input.outputQueries ?? 0,
     logitsToKeep: keep,
     batch,
     length,
@@ -421,6 +443,13 @@ export async function forwardChunked(
   const keep = input.logitsToKeep ?? S;
   const logits: Tensor[] = [];
   const hidden: Tensor[] = [];
+  let queries: Float32Array[] | undefined;
+  if ((input.outputQueries ?? 0) > S - Math.floor((S - 1) / size) * size) {
+    throw new ModelError(
+      'input',
+      `forward: outputQueries ${input.outputQueries} exceeds the last prefill chunk (${S - Math.floor((S - 1) / size) * size} positions with chunkSize ${size})`,
+    );
+  }
   try {
     for (let start = 0; start < S; start += size) {
       const end = Math.min(S, start + size);
@@ -436,7 +465,9 @@ export async function forwardChunked(
           padding: start === 0 ? input.padding : undefined,
           chunkSize: undefined,
           logitsToKeep: Math.max(1, keepHere),
+          outputQueries: end === S ? input.outputQueries : undefined,
         });
+        if (out.queries) queries = out.queries;
         if (keepHere > 0) logits.push(out.logits);
         else out.logits.dispose();
         if (out.hiddenStates) hidden.push(out.hiddenStates);
@@ -457,5 +488,9 @@ export async function forwardChunked(
     for (const x of ts) x.dispose();
     return t;
   };
-  return { logits: join(logits), hiddenStates: hidden.length ? join(hidden) : undefined };
+  return {
+    logits: join(logits),
+    hiddenStates: hidden.length ? join(hidden) : undefined,
+    ...(queries ? { queries } : {}),
+  };
 }

@@ -9,7 +9,9 @@
  * ONE set of positions. kvpress and the papers keep positions per head (and AdaKV gives heads
  * different budgets); `perHead: true` is rejected until a cache can hold per-head positions.
  * Kept keys keep the rotary rotation of their original positions (no re-rotation, unlike kvpress's
- * `KeyRerotationPress`).
+ * `KeyRerotationPress`), and the cache's `positionOffset` grows by the evicted count, so the next
+ * token sits at its true position: decoding after `compress` equals decoding over the full cache
+ * with the evicted positions masked out (test/eviction-positions.test.ts).
  */
 import { cpuStorage, parseOptionsWith, type Tensor, TensorError } from '@hasten/core-tensor';
 import { z } from 'zod';
@@ -153,5 +155,7 @@ export function compress(cache: KVCache, opts: CompressOptions): number[] {
   if (T <= o.keep) return Array.from({ length: T }, (_, i) => i);
   const kept = topPositions(meanScores(COMPRESS, cache, o), o.keep);
   cache.keepPositions(0, kept);
+  // New tokens continue at their true positions, after the evicted ones.
+  cache.addPositionOffset(T - kept.length);
   return kept;
 }

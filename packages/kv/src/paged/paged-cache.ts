@@ -33,6 +33,7 @@ import {
   checkKV,
   checkLayerIndex,
   checkPadding,
+  checkPositionOffset,
   checkTruncateLength,
   committedLength,
 } from '../cache-checks';
@@ -63,6 +64,8 @@ export class PagedKVCache implements KVCache {
   readonly dtype = 'f32' as const;
   private committed = 0;
   private pad: number[];
+  /** Positions evicted before the cached ones (see KVCache.positionOffset). */
+  private evicted = 0;
   /** Positions written per layer (committed + pending). */
   private lens: number[];
   private tables: number[][];
@@ -100,6 +103,17 @@ export class PagedKVCache implements KVCache {
 
   get padding(): readonly number[] {
     return this.pad;
+  }
+
+  get positionOffset(): number {
+    return this.evicted;
+  }
+
+  addPositionOffset(n: number): void {
+    const op = `${OP}.addPositionOffset`;
+    this.assertLive(op);
+    checkPositionOffset(op, n);
+    this.evicted += n;
   }
 
   /** Row `row`'s block table (physical block ids, in position order). */
@@ -216,7 +230,10 @@ export class PagedKVCache implements KVCache {
     checkTruncateLength(op, n, this.committed);
     this.assertCommitted(op);
     this.shorten(n);
-    if (n === 0) this.pad.fill(0);
+    if (n === 0) {
+      this.pad.fill(0);
+      this.evicted = 0;
+    }
   }
 
   keepPositions(prefix: number, kept: readonly number[]): void {
@@ -344,6 +361,7 @@ export class PagedKVCache implements KVCache {
     const copy = new PagedKVCache(this.pool, this.batch, this.maxLength, this.salt);
     copy.committed = this.committed;
     copy.pad = [...this.pad];
+    copy.evicted = this.evicted;
     copy.lens = [...this.lens];
     copy.tables = this.tables.map((t) => [...t]);
     for (const t of copy.tables) for (const id of t) this.pool.retain(id);

@@ -39,6 +39,7 @@ import {
   checkKV,
   checkLayerIndex,
   checkPadding,
+  checkPositionOffset,
   checkTruncateLength,
   committedLength,
 } from '../cache-checks';
@@ -98,6 +99,8 @@ export class QuantizedKVCache implements KVCache {
   readonly residual: number;
   private committed = 0;
   private pad: number[];
+  /** Positions evicted before the cached ones (see KVCache.positionOffset). */
+  private evicted = 0;
   private layers: Layer[];
   private disposed = false;
 
@@ -126,6 +129,17 @@ export class QuantizedKVCache implements KVCache {
 
   get padding(): readonly number[] {
     return this.pad;
+  }
+
+  get positionOffset(): number {
+    return this.evicted;
+  }
+
+  addPositionOffset(n: number): void {
+    const op = `${OP}.addPositionOffset`;
+    this.assertLive(op);
+    checkPositionOffset(op, n);
+    this.evicted += n;
   }
 
   setPadding(padding: readonly number[]): void {
@@ -197,7 +211,10 @@ export class QuantizedKVCache implements KVCache {
     assertNothingPending(op, this.lengths(), this.committed);
     for (const l of this.layers) this.cut(l, n);
     this.committed = n;
-    if (n === 0) this.pad.fill(0);
+    if (n === 0) {
+      this.pad.fill(0);
+      this.evicted = 0;
+    }
   }
 
   keepPositions(prefix: number, kept: readonly number[]): void {
@@ -230,6 +247,7 @@ export class QuantizedKVCache implements KVCache {
     const copy = new QuantizedKVCache({ ...this.options(), capacity: 0 });
     copy.committed = this.committed;
     copy.pad = [...this.pad];
+    copy.evicted = this.evicted;
     const clone = (q: QuantizedBlock): QuantizedBlock => ({
       ...q,
       codes: q.codes.slice(),

@@ -1,4 +1,16 @@
-import { concat, type Tensor, tensor } from '@hasten/core-tensor';
+import { join } from 'node:path';
+import {
+  cast,
+  concat,
+  embedding,
+  linear,
+  readF64,
+  rmsnorm,
+  rope,
+  type Tensor,
+  tensor,
+} from '@hasten/core-tensor';
+import { loadSafetensors } from '@hasten/core-tensor/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../errors';
 import { loadCausalLM } from '../load';
@@ -142,5 +154,59 @@ describe('native decoding with the KV cache', () => {
       /batch 1 does not match the cache batch 2/,
     );
     await expect(model.forward({ tokens: ids, chunkSize: 1 })).rejects.toThrow(/chunkSize needs a cache/);
+  });
+});
+
+describe('outputQueries (what kv eviction policies score with)', () => {
+  it("layer 0's queries equal rope(q_proj(rmsnorm(embed))) from the weight file; decode agrees with prefill", async () => {
+    const dir = fixtureDir('code-target');
+    const model = (await loadCausalLM(dir)) as LlamaModel;
+    const c = model.config;
+    const toks = [256, ...Array.from('def f(x):\n    return x', (ch) => ch.charCodeAt(0))];
+    const S = toks.length;
+    const W = 5;
+    const ids = (xs: number[]) => tensor(Int32Array.from(xs), [1, xs.length], { dtype: 'i32' });
+    const cache = model.createCache();
+    const out = await model.forward({ tokens: ids(toks), cache, outputQueries: W });
+    expect(out.queries).toHaveLength(c.numLayers);
+    for (const q of out.queries!) expect(q.length).toBe(c.numHeads * W * c.headDim);
+
+    // Layer 0 from the weights, independently of the model's forward.
+    const { tensors: wt } = await loadSafetensors(join(dir, 'model.safetensors'));
+    const f32 = (name: string) => cast(wt.get(name)!, 'f32');
+    const x = embedding(f32('model.embed_tokens.weight'), ids(toks));
+    const h = rmsnorm(x, f32('model.layers.0.input_layernorm.weight'), c.rmsNormEps);
+    const q = linear(h, f32('model.layers.0.self_attn.q_proj.weight'))
+      .reshape([1, S, c.numHeads, c.headDim])
+      .permute([0, 2, 1, 3]);
+    const pos = tensor(
+      Int32Array.from(toks, (_, i) => i),
+      [1, S],
+      { dtype: 'i32' },
+    );
+    const rq = rope(q, pos, { theta: c.ropeTheta, scaling: c.ropeScaling });
+    const want = Float32Array.from(readF64(rq.slice(2, S - W)));
+    const got = out.queries![0];
+    let err = 0;
+    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+    expect(err).toBeLessThan(1e-4);
+
+    // One more token, decoded: its queries equal those of a prefill over all S + 1 tokens.
+    const step = await model.forward({ tokens: ids([10]), cache, outputQueries: 1 });
+    const whole = await model.forward({ tokens: ids([...toks, 10]), outputQueries: 1 });
+    for (let l = 0; l < c.numLayers; l++) {
+      const a = step.queries![l];
+      const b = whole.queries![l];
+      let e = 0;
+      for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i] - b[i]));
+      expect(e, `layer ${l}`).toBeLessThan(1e-4);
+    }
+    await expect(model.forward({ tokens: ids([1, 2]), outputQueries: 3 })).rejects.toThrow(
+      /outputQueries must be an integer in \[1, 2\]/,
+    );
+    await expect(
+      model.forward({ tokens: ids(toks), cache: model.createCache(), chunkSize: 4, outputQueries: W }),
+    ).rejects.toThrow(/exceeds the last prefill chunk/);
+    model.dispose();
   });
 });

@@ -10,7 +10,9 @@
  */
 import {
   add,
+  clone,
   embedding,
+  keep,
   linear,
   mul,
   type PagedKV,
@@ -127,27 +129,32 @@ export class LlamaModel implements CausalLM {
 
   private async step(input: ForwardInput): Promise<ForwardOutput> {
     const st = await prepareStep(this.config, input, this.config.contextLength, this.device);
+    const queries: Tensor[] = [];
     try {
       const mask = await attentionMask(st, this.device);
-      const out = scope(() => this.compute(st, mask));
+      const out = scope(() => this.compute(st, mask, queries));
       finishStep(st);
+      if (st.outputQueries) {
+        out.queries = await Promise.all(queries.map(async (q) => (await q.data()) as Float32Array));
+      }
       return out;
     } catch (e) {
       st.cache?.rollback();
       throw e;
     } finally {
+      for (const q of queries) q.dispose();
       releaseStep(st);
     }
   }
 
-  private compute(st: ForwardStep, mask: Tensor | null): ForwardOutput {
+  private compute(st: ForwardStep, mask: Tensor | null, queries: Tensor[]): ForwardOutput {
     const c = this.config;
     const w = this.weights;
     let x = embedding(w.embed, st.tokens);
     for (let i = 0; i < c.numLayers; i++) {
       const prev = x;
       // A nested scope frees each layer's intermediates before the next layer runs.
-      x = scope(() => this.layer(i, w.layers[i], prev, st, mask));
+      x = scope(() => this.layer(i, w.layers[i], prev, st, mask, queries));
       prev.dispose();
     }
     const h = rmsnorm(x, w.norm, c.rmsNormEps);
@@ -157,7 +164,14 @@ export class LlamaModel implements CausalLM {
     return st.outputHiddenStates ? { logits, hiddenStates: h } : { logits };
   }
 
-  private layer(i: number, w: LayerWeights, x: Tensor, st: ForwardStep, mask: Tensor | null): Tensor {
+  private layer(
+    i: number,
+    w: LayerWeights,
+    x: Tensor,
+    st: ForwardStep,
+    mask: Tensor | null,
+    queries: Tensor[],
+  ): Tensor {
     const c = this.config;
     const { batch: B, length: S } = st;
     const heads = (t: Tensor, n: number) => t.reshape([B, S, n, c.headDim]).permute([0, 2, 1, 3]);
@@ -167,6 +181,7 @@ export class LlamaModel implements CausalLM {
     const q = rope(heads(linear(h, w.q, w.qBias), c.numHeads), st.positions, ropeOpts);
     const k = rope(heads(linear(h, w.k, w.kBias), c.numKvHeads), st.positions, ropeOpts);
     const v = heads(linear(h, w.v, w.vBias), c.numKvHeads);
+    if (st.outputQueries) queries.push(keep(clone(q.slice(2, S - st.outputQueries))));
     let keys = k;
     let values = v;
     // A paged cache (@hasten/kv PagedKVCache) is read in place through its block tables.

@@ -300,10 +300,22 @@ export class OrtCausalLM implements CausalLM {
     const st = await prepareStep(c, input, c.contextLength, 'cpu');
     try {
       const { batch: B, length: S, past: P } = st;
+      if (st.outputQueries) {
+        throw new ModelError(
+          'input',
+          'OrtCausalLM: outputQueries needs the native model (an ONNX graph does not expose its queries)',
+        );
+      }
       if (st.outputHiddenStates && !this.hasHidden) {
         throw new ModelError(
           'input',
           'OrtCausalLM: this ONNX graph has no hidden_states output (outputHiddenStates needs our export)',
+        );
+      }
+      if (!this.hasPositions && (st.cache?.positionOffset ?? 0) > 0) {
+        throw new ModelError(
+          'input',
+          'OrtCausalLM: this ONNX graph has no position_ids input, so it cannot continue after evicted positions (cache.positionOffset > 0)',
         );
       }
       const ids = (await st.tokens.data()) as Int32Array;
