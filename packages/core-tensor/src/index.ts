@@ -61,7 +61,8 @@ export type { PagedKV, PagedSdpaAttrs, PagedSdpaOptions } from './ops/paged-sdpa
 export { pagedSdpa } from './ops/paged-sdpa/paged-sdpa';
 export type { ReduceAttrs } from './ops/reduce/reduce';
 export { argmax, logsumexp, max, mean, min, sum } from './ops/reduce/reduce';
-export type { RopeFrequencyOptions, RopeScaling } from './ops/rope/inv-freq';
+export type { RopeFrequencyOptions } from './ops/rope/inv-freq';
+export { RopeScaling } from './ops/rope/inv-freq';
 export { ropeInvFreq } from './ops/rope/inv-freq';
 export type { RopeAttrs, RopeOptions } from './ops/rope/rope';
 export { rope } from './ops/rope/rope';

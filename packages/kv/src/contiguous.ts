@@ -120,6 +120,8 @@ export class ContiguousKVCache implements KVCache {
   /** Positions evicted before the cached ones (see KVCache.positionOffset). */
   private evicted = 0;
   private layers: Layer[];
+  /** Per layer, slot visibility [B, KV, maxLength] (1 = attend), or null while every slot is visible. */
+  private visible: (Uint8Array | null)[];
   private disposed = false;
 
   constructor(opts: ContiguousKVCacheOptions) {
@@ -133,6 +135,7 @@ export class ContiguousKVCache implements KVCache {
     this.pad = new Array(o.batch).fill(0);
     const cap = o.capacity ?? o.maxLength;
     this.layers = Array.from({ length: o.numLayers }, () => ({ k: null, v: null, cap: 0, len: 0 }));
+    this.visible = new Array(o.numLayers).fill(null);
     if (cap > 0) for (const l of this.layers) this.allocate(l, cap);
   }
 
@@ -179,7 +182,53 @@ export class ContiguousKVCache implements KVCache {
       }
       l.len = length;
     }
+    const M = this.maxLength;
+    for (const m of this.visible) {
+      if (!m) continue;
+      for (let bh = 0; bh < this.batch * this.numKvHeads; bh++)
+        for (let i = 0; i < kept.length; i++) m[bh * M + prefix + i] = m[bh * M + kept[i]];
+    }
     this.committed = length;
+  }
+
+  visibility(layer: number): Uint8Array | null {
+    const l = this.layer(`${OP}.visibility`, layer);
+    const m = this.visible[layer];
+    if (!m) return null;
+    const rows = this.batch * this.numKvHeads;
+    const out = new Uint8Array(rows * l.len);
+    for (let bh = 0; bh < rows; bh++)
+      out.set(m.subarray(bh * this.maxLength, bh * this.maxLength + l.len), bh * l.len);
+    return out;
+  }
+
+  setVisibility(layer: number, visible: ArrayLike<number>): void {
+    const op = `${OP}.setVisibility`;
+    this.layer(op, layer);
+    assertNothingPending(op, this.lengths(), this.committed);
+    const rows = this.batch * this.numKvHeads;
+    const T = this.committed;
+    if (visible.length !== rows * T) {
+      throw new TensorError(
+        op,
+        `visible has ${visible.length} entries; expected [${this.batch}, ${this.numKvHeads}, ${T}] = ${rows * T} (batch, kv heads, committed positions)`,
+      );
+    }
+    let all = true;
+    for (let i = 0; i < visible.length; i++) {
+      if (visible[i] !== 0 && visible[i] !== 1) {
+        throw new TensorError(op, `visible[${i}] is ${visible[i]}; expected 0 (hidden) or 1 (attend)`);
+      }
+      if (!visible[i]) all = false;
+    }
+    if (all) {
+      this.visible[layer] = null;
+      return;
+    }
+    const m = new Uint8Array(rows * this.maxLength).fill(1);
+    for (let bh = 0; bh < rows; bh++)
+      for (let t = 0; t < T; t++) m[bh * this.maxLength + t] = visible[bh * T + t];
+    this.visible[layer] = m;
   }
 
   layerLength(layer: number): number {
@@ -203,6 +252,10 @@ export class ContiguousKVCache implements KVCache {
     const vf = v.dtype === 'f32' ? v : cast(v, 'f32');
     writePositions(l.k!, kf, l.len);
     writePositions(l.v!, vf, l.len);
+    const m = this.visible[layer];
+    if (m)
+      for (let bh = 0; bh < this.batch * this.numKvHeads; bh++)
+        m.fill(1, bh * this.maxLength + l.len, bh * this.maxLength + end);
     if (kf !== k) kf.dispose();
     if (vf !== v) vf.dispose();
     l.len = end;
@@ -218,6 +271,10 @@ export class ContiguousKVCache implements KVCache {
         `layer ${layer}: adopted tensors hold ${T} positions; need between the committed length ${this.committed} and maxLength ${this.maxLength}`,
       );
     }
+    const m = this.visible[layer];
+    if (m)
+      for (let bh = 0; bh < this.batch * this.numKvHeads; bh++)
+        m.fill(1, bh * this.maxLength + l.len, bh * this.maxLength + T);
     if (l.k !== k) l.k?.dispose();
     if (l.v !== v) l.v?.dispose();
     // The cache owns its buffers: exempt them from any enclosing scope().
@@ -256,6 +313,7 @@ export class ContiguousKVCache implements KVCache {
     if (n === 0) {
       this.pad.fill(0);
       this.evicted = 0;
+      this.visible.fill(null);
     }
   }
 
@@ -265,6 +323,7 @@ export class ContiguousKVCache implements KVCache {
     copy.committed = this.committed;
     copy.pad = [...this.pad];
     copy.evicted = this.evicted;
+    copy.visible = this.visible.map((m) => m?.slice() ?? null);
     this.layers.forEach((l, i) => {
       const c = copy.layers[i];
       if (l.cap === 0) return;

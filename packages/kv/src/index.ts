@@ -2,12 +2,15 @@
  * @file @hasten/kv: KV caches for @hasten/models. The contract (`KVCache`), the contiguous cache
  * (`ContiguousKVCache`) and the paged one (`PagedKVPool` / `PagedKVCache`: block pool, copy-on-write
  * forks, automatic prefix caching), and score-based eviction (`compress` with StreamingLLM, key-norm,
- * random, H2O, SnapKV and TOVA scores), and the KIVI quantized cache (`QuantizedKVCache`, with its
+ * random, H2O, SnapKV, TOVA, Keyformer and Expected Attention scores; shared, per-head, AdaKV and
+ * PrefixKV budgets), and the KIVI quantized cache (`QuantizedKVCache`, with its
  * reference quantizer).
  */
 export { ContiguousKVCache, ContiguousKVCacheOptions } from './contiguous';
+export { ExpectedAttentionOptions, expectedAttention } from './eviction/expected-attention';
 export { H2OOptions, h2o } from './eviction/h2o';
 export { keyNorm } from './eviction/key-norm';
+export { KeyformerOptions, keyformer } from './eviction/keyformer';
 export { RandomScoresOptions, randomScores } from './eviction/random';
 export type { ScoreInput, ScorePolicy } from './eviction/scorer';
 export { CompressOptions, compress, ScoreOptions, scorePositions, topPositions } from './eviction/scorer';

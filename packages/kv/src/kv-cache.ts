@@ -61,6 +61,14 @@ export interface KVCache {
    * belong to the cache (do not dispose them) and are valid until the cache next changes.
    */
   attentionView?(layer: number): PagedKV;
+  /**
+   * Optional (per-head eviction, e.g. AdaKV): which slots of `layer` each kv head may attend to,
+   * [B, KV, layerLength(layer)] row-major with 1 = attend, or null when every slot is visible.
+   * Models AND it into their attention mask. Slots appended later are visible.
+   */
+  visibility?(layer: number): Uint8Array | null;
+  /** Optional: set the visibility of `layer`'s committed slots, [B, KV, length] of 0 / 1. */
+  setVisibility?(layer: number, visible: ArrayLike<number>): void;
   /** Make the positions written since the last commit part of `length` (all layers must agree). */
   commit(): void;
   /** Forget positions written since the last commit. */

@@ -16,6 +16,8 @@
 import { cpuStorage, parseOptionsWith, type Tensor, TensorError } from '@hasten/core-tensor';
 import { z } from 'zod';
 import type { KVCache } from '../kv-cache';
+import { adaKVKeep } from './ada-kv';
+import { prefixKVBudgets } from './prefix-kv';
 
 /** What a policy scores one layer from. */
 export interface ScoreInput {
@@ -32,6 +34,12 @@ export interface ScoreInput {
   queries?: Float32Array;
   /** Hq, the number of query heads (a multiple of Hkv: query head h reads kv head h / (Hq / Hkv)). */
   numHeads?: number;
+  /**
+   * Positions evicted before the cached ones (the cache's `positionOffset`): cached slot t holds
+   * true position t + positionOffset. Policies that need true positions (Expected Attention's RoPE)
+   * read it; default 0.
+   */
+  positionOffset?: number;
 }
 
 export interface ScorePolicy {
@@ -69,10 +77,22 @@ export type ScoreOptions = z.input<typeof ScoreOptions>;
 
 export const CompressOptions = z.strictObject({
   ...ScoreOptions.shape,
-  /** Positions to keep (the same in every layer); a cache no longer than this is left as it is. */
+  /**
+   * Positions to keep: in every layer and head ('shared', 'per-head'), per head on average
+   * ('ada-kv'), or per layer on average ('prefix-kv'). A cache no longer than this is left as it is.
+   */
   keep: z.number().int().positive(),
-  /** Per-head kept positions: not supported yet (keepPositions keeps one set for all heads). */
-  perHead: z.boolean().default(false),
+  /**
+   * How the budget is spread. 'shared' (default): one set of positions for every layer, row and
+   * head, ranked by the score averaged over them (works on every cache). 'per-head': each layer's
+   * kv heads keep their own best `keep` (SnapKV's and kvpress's default). 'ada-kv': a layer's heads
+   * share keep × heads slots (AdaKV, ada-kv.ts). 'prefix-kv': layers get different budgets summing
+   * to keep × layers (PrefixKV, prefix-kv.ts). The last three hide slots per kv head, so they need a
+   * cache with `setVisibility` (ContiguousKVCache); the cache holds the union of the kept positions.
+   */
+  allocation: z.enum(['shared', 'per-head', 'ada-kv', 'prefix-kv']).default('shared'),
+  /** 'ada-kv' only: each head's own best ⌊safeguard · keep⌋ positions are reserved (kvpress: 0.2). */
+  safeguard: z.number().min(0).max(1).default(0.2),
 });
 export type CompressOptions = z.input<typeof CompressOptions>;
 
@@ -85,10 +105,11 @@ const COMPRESS = 'compress';
  */
 export function scorePositions(cache: KVCache, opts: ScoreOptions): Float64Array {
   const o = parseOptionsWith(ScoreOptions, opts, (p) => new TensorError(SCORE, p));
-  return meanScores(SCORE, cache, o);
+  return meanOver(layerScores(SCORE, cache, o), cache.batch * cache.numKvHeads, cache.length);
 }
 
-function meanScores(op: string, cache: KVCache, o: z.output<typeof ScoreOptions>): Float64Array {
+/** Every layer's scores [B, Hkv, T] (f64), validated. */
+function layerScores(op: string, cache: KVCache, o: z.output<typeof ScoreOptions>): Float64Array[] {
   const T = cache.length;
   for (let l = 0; l < cache.numLayers; l++) {
     if (cache.layerLength(l) !== T) {
@@ -107,27 +128,38 @@ function meanScores(op: string, cache: KVCache, o: z.output<typeof ScoreOptions>
     );
   }
   const rows = cache.batch * cache.numKvHeads;
-  const sum = new Float64Array(T);
+  const all: Float64Array[] = [];
   for (let l = 0; l < cache.numLayers; l++) {
     const keys = cache.keys(l);
     const values = cache.values(l);
     try {
       const queries = Array.isArray(qs) ? qs[l] : qs;
-      const s = o.policy.score({ layer: l, keys, values, queries, numHeads: o.numHeads });
+      const s = o.policy.score({
+        layer: l,
+        keys,
+        values,
+        queries,
+        numHeads: o.numHeads,
+        positionOffset: cache.positionOffset,
+      });
       if (s.length !== rows * T) {
         throw new TensorError(op, `policy ${o.policy.name} gave ${s.length} scores; expected ${rows * T}`);
       }
-      for (let r = 0; r < rows; r++) for (let p = 0; p < T; p++) sum[p] += s[r * T + p];
+      if (s.some(Number.isNaN)) throw new TensorError(op, `policy ${o.policy.name} gave a NaN score`);
+      all.push(s);
     } finally {
       keys.dispose();
       values.dispose();
     }
   }
-  const n = cache.numLayers * rows;
-  for (let p = 0; p < T; p++) {
-    sum[p] /= n;
-    if (Number.isNaN(sum[p])) throw new TensorError(op, `policy ${o.policy.name} gave a NaN score`);
-  }
+  return all;
+}
+
+/** Scores averaged over `layers` and all rows and heads, per position. */
+function meanOver(scores: readonly Float64Array[], rows: number, T: number): Float64Array {
+  const sum = new Float64Array(T);
+  for (const s of scores) for (let r = 0; r < rows; r++) for (let p = 0; p < T; p++) sum[p] += s[r * T + p];
+  for (let p = 0; p < T; p++) sum[p] /= scores.length * rows;
   return sum;
 }
 
@@ -139,23 +171,72 @@ export function topPositions(scores: ArrayLike<number>, keep: number): number[] 
 }
 
 /**
- * Keep the `keep` best-scored committed positions of `cache` (the same positions in every layer,
- * head and row; see the file comment), moved down in order with `keepPositions(0, kept)`. Returns
- * the kept positions (all of them when the cache holds no more than `keep`).
+ * Evict all but the best-scored committed positions of `cache` (see `allocation` in the options)
+ * and return the positions the cache still holds, ascending: the kept set ('shared'), or the union
+ * of the per-head / per-layer kept sets, whose other slots are hidden per kv head. Kept positions
+ * move down in order (`keepPositions(0, kept)`) and the cache's `positionOffset` grows by the number
+ * evicted, so decoding continues at the true positions.
  */
 export function compress(cache: KVCache, opts: CompressOptions): number[] {
   const o = parseOptionsWith(CompressOptions, opts, (p) => new TensorError(COMPRESS, p));
-  if (o.perHead) {
-    throw new TensorError(
-      COMPRESS,
-      'perHead is not supported: keepPositions keeps the same positions for every layer and head (per-head budgets, AdaKV, are not done)',
-    );
-  }
   const T = cache.length;
   if (T <= o.keep) return Array.from({ length: T }, (_, i) => i);
-  const kept = topPositions(meanScores(COMPRESS, cache, o), o.keep);
-  cache.keepPositions(0, kept);
-  // New tokens continue at their true positions, after the evicted ones.
-  cache.addPositionOffset(T - kept.length);
-  return kept;
+  const shared = o.allocation === 'shared';
+  if (!shared && !cache.setVisibility) {
+    throw new TensorError(
+      COMPRESS,
+      `allocation '${o.allocation}' hides slots per kv head and needs a cache with setVisibility (ContiguousKVCache); use allocation 'shared' with this cache`,
+    );
+  }
+  const H = cache.numKvHeads;
+  const rows = cache.batch * H;
+  const scores = layerScores(COMPRESS, cache, o);
+  if (shared) {
+    const kept = topPositions(meanOver(scores, rows, T), o.keep);
+    cache.keepPositions(0, kept);
+    // New tokens continue at their true positions, after the evicted ones.
+    cache.addPositionOffset(T - kept.length);
+    return kept;
+  }
+  // Per layer, per (row, kv head): the kept positions.
+  let perHead: number[][][];
+  if (o.allocation === 'per-head') {
+    perHead = scores.map((s) =>
+      Array.from({ length: rows }, (_, r) => topPositions(s.subarray(r * T, (r + 1) * T), o.keep)),
+    );
+  } else if (o.allocation === 'ada-kv') {
+    perHead = scores.map((s) =>
+      Array.from({ length: cache.batch }, (_, b) =>
+        adaKVKeep(s.subarray(b * H * T, (b + 1) * H * T), H, T, o.keep, o.safeguard),
+      ).flat(),
+    );
+  } else {
+    const layerMeans = scores.map((s) => meanOver([s], rows, T));
+    const budgets = prefixKVBudgets(COMPRESS, layerMeans, o.keep * cache.numLayers);
+    perHead = layerMeans.map((m, l) => {
+      const kept = topPositions(m, Math.min(T, budgets[l]));
+      return Array.from({ length: rows }, () => kept);
+    });
+  }
+  const inUnion = new Uint8Array(T);
+  for (const layer of perHead) for (const kept of layer) for (const p of kept) inUnion[p] = 1;
+  const union: number[] = [];
+  for (let p = 0; p < T; p++) if (inUnion[p]) union.push(p);
+  // Previously hidden slots stay hidden: read them before the positions move.
+  const before = perHead.map((_, l) => cache.visibility?.(l) ?? null);
+  cache.keepPositions(0, union);
+  cache.addPositionOffset(T - union.length);
+  const slot = new Int32Array(T).fill(-1);
+  union.forEach((p, i) => {
+    slot[p] = i;
+  });
+  const U = union.length;
+  perHead.forEach((layer, l) => {
+    const visible = new Uint8Array(rows * U);
+    layer.forEach((kept, r) => {
+      for (const p of kept) visible[r * U + slot[p]] = before[l] ? before[l]![r * T + p] : 1;
+    });
+    cache.setVisibility!(l, visible);
+  });
+  return union;
 }

@@ -14,6 +14,7 @@ import {
   embedding,
   keep,
   linear,
+  logicalAnd,
   mul,
   type PagedKV,
   pagedSdpa,
@@ -24,6 +25,7 @@ import {
   sdpa,
   silu,
   type Tensor,
+  tensor,
 } from '@hasten/core-tensor';
 import type { KVCache } from '@hasten/kv';
 import {
@@ -194,7 +196,16 @@ export class LlamaModel implements CausalLM {
         values = st.cache.values(i);
       }
     }
-    const attend = mask ? { mask } : { causal: true };
+    // Per-head eviction (kv's compress with per-head budgets) hides slots per kv head.
+    const visible = st.cache?.visibility?.(i);
+    const slots = visible ? headSlotMask(visible, B, c.numKvHeads, c.numHeads, this.device) : null;
+    const attend = slots
+      ? mask
+        ? { mask: logicalAnd(mask, slots) }
+        : { causal: true, mask: slots }
+      : mask
+        ? { mask }
+        : { causal: true };
     const a = paged ? pagedSdpa(q, paged, attend) : sdpa(q, keys, values, attend);
     const merged = a.permute([0, 2, 1, 3]).reshape([B, S, c.numHeads * c.headDim]);
     const x1 = add(x, linear(merged, w.o, w.oBias));
@@ -203,4 +214,20 @@ export class LlamaModel implements CausalLM {
     const gated = mul(silu(linear(h2, w.gate, w.gateBias)), linear(h2, w.up, w.upBias));
     return add(x1, linear(gated, w.down, w.downBias));
   }
+}
+
+/**
+ * A cache's per-kv-head slot visibility [B, KV, T] (1 = attend) as a bool mask [B, Hq, 1, T] over
+ * the query heads (query head h reads kv head h / (Hq / KV)), broadcast over the queries.
+ */
+function headSlotMask(visible: Uint8Array, B: number, KV: number, Hq: number, device: string): Tensor {
+  const T = visible.length / (B * KV);
+  const group = Hq / KV;
+  const out = new Uint8Array(B * Hq * T);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < Hq; h++) {
+      const src = (b * KV + Math.floor(h / group)) * T;
+      out.set(visible.subarray(src, src + T), (b * Hq + h) * T);
+    }
+  return tensor(out, [B, Hq, 1, T], { dtype: 'bool', device });
 }

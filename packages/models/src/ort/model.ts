@@ -312,6 +312,15 @@ export class OrtCausalLM implements CausalLM {
           'OrtCausalLM: this ONNX graph has no hidden_states output (outputHiddenStates needs our export)',
         );
       }
+      if (
+        st.cache?.visibility &&
+        Array.from({ length: c.numLayers }, (_, l) => st.cache!.visibility!(l)).some((m) => m)
+      ) {
+        throw new ModelError(
+          'input',
+          'OrtCausalLM: the cache hides slots per kv head (per-head eviction); an ONNX graph takes one mask for all heads, use the native model',
+        );
+      }
       if (!this.hasPositions && (st.cache?.positionOffset ?? 0) > 0) {
         throw new ModelError(
           'input',
