@@ -11,6 +11,7 @@ export { BeamSearchOptionsSchema, beamSearch } from './beam/beam-search';
 export type { DecodingErrorCode } from './errors';
 export { DecodingError } from './errors';
 export { IncrementalDetokenizer } from './generation/detokenizer';
+export type { KVCompressionOptions, KVCompressionStats } from './generation/kv-compression';
 export { generate } from './generation/generate';
 export type { GenerateOptions } from './generation/options';
 export { GenerateOptionsSchema } from './generation/options';

@@ -5,6 +5,7 @@
 import type { Tokenizer } from '@hasten/models';
 import { z } from 'zod';
 import { processorShape, TokenId } from '../processors/from-options';
+import { KVCompressionSchema } from './kv-compression';
 
 const isTokenizer = (t: unknown): t is Tokenizer =>
   typeof t === 'object' &&
@@ -46,6 +47,11 @@ export const GenerateOptionsSchema = z.strictObject({
   signal: SignalArg.optional(),
   /** Id fed in pad slots (default: config.padTokenId, the tokenizer's, else 0; the model never sees it). */
   padTokenId: TokenId.optional(),
+  /**
+   * Compress the KV cache after prefill and every few decode steps (kv-compression.ts): a
+   * @hasten/kv policy and the positions to keep. Rows must share one prompt length (no padding).
+   */
+  kvCompression: KVCompressionSchema.optional(),
   ...processorShape,
 });
 

@@ -24,6 +24,7 @@ import type { LogitsProcessor } from '../processors/processor';
 import { argmax, rowGenerators, sampleToken } from '../sampling/select';
 import { IncrementalDetokenizer } from './detokenizer';
 import { checkAllTokenIds, contextNeeded, defaultStopTokens, padIdOf, resolvePrompts } from './inputs';
+import { type KVCompressionStats, KVCompressor } from './kv-compression';
 import { type GenerateOptions, GenerateOptionsSchema, type ParsedGenerateOptions } from './options';
 import { StopStrings } from './stop-strings';
 
@@ -74,6 +75,8 @@ export interface GenerationStats {
   decodeMs: number;
   /** Tokens from decode forwards per second of decodeMs. */
   decodeTokensPerSecond: number;
+  /** With `kvCompression`: how often the cache was compressed and how many positions it evicted. */
+  kvCompression?: KVCompressionStats;
 }
 
 export interface GenerateResult {
@@ -269,6 +272,16 @@ async function* run(model: CausalLM, p: Plan): AsyncGenerator<StreamEvent[], Gen
       if (r.active) events.push(finishEvent(i, r, r.end('abort')));
     });
   };
+  const { numLayers, numHeads, headDim } = model.config;
+  const compressor = o.kvCompression
+    ? new KVCompressor(o.kvCompression, B, numLayers, numHeads, headDim)
+    : null;
+  if (compressor && new Set(prompts.map((pr) => pr.length)).size > 1) {
+    throw new DecodingError(
+      'options',
+      `${WHERE}: kvCompression needs prompts of one length (a left-padded batch cannot be compressed); got lengths ${prompts.map((pr) => pr.length).join(', ')}`,
+    );
+  }
   const cache = model.createCache({ batch: B, maxLength: p.maxLength });
   let decodeTokens = 0;
   try {
@@ -283,10 +296,17 @@ async function* run(model: CausalLM, p: Plan): AsyncGenerator<StreamEvent[], Gen
     const padded = leftPad(prompts, padId);
     let out: ForwardOutput;
     try {
-      out = await model.forward({ tokens: padded.tokens, cache, padding: padded.padding, logitsToKeep: 1 });
+      out = await model.forward({
+        tokens: padded.tokens,
+        cache,
+        padding: padded.padding,
+        logitsToKeep: 1,
+        outputQueries: compressor?.outputQueries(padded.tokens.shape[1]),
+      });
     } finally {
       padded.tokens.dispose();
     }
+    compressor?.afterPrefill(cache, out);
     stats.forwards++;
     let logits = await readLogits(out.logits, B, V);
     let decoding = false;
@@ -337,15 +357,22 @@ async function* run(model: CausalLM, p: Plan): AsyncGenerator<StreamEvent[], Gen
       }
       const ids = column(next);
       try {
-        out = await model.forward({ tokens: ids, cache, logitsToKeep: 1 });
+        out = await model.forward({
+          tokens: ids,
+          cache,
+          logitsToKeep: 1,
+          outputQueries: compressor?.outputQueries(1),
+        });
       } finally {
         ids.dispose();
       }
+      compressor?.afterDecode(cache, out);
       stats.forwards++;
       logits = await readLogits(out.logits, B, V);
       decoding = true;
     }
     stats.decodeTokensPerSecond = stats.decodeMs > 0 ? decodeTokens / (stats.decodeMs / 1000) : 0;
+    if (compressor) stats.kvCompression = { ...compressor.stats };
     return result(rows, stats);
   } finally {
     cache.dispose();

@@ -36,6 +36,7 @@ export function expectedAttention(opts: ExpectedAttentionOptions): ScorePolicy {
   const o = parseOptionsWith(ExpectedAttentionOptions, opts, (p) => new TensorError(OP, p));
   return {
     name: 'expected-attention',
+    needsQueries: true,
     score(input: ScoreInput): Float64Array {
       const [B, Hkv, T, D] = input.keys.shape;
       const { queries, numHeads: Hq } = input;

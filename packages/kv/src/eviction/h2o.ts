@@ -20,6 +20,7 @@ export function h2o(opts?: H2OOptions): ScorePolicy {
   const o = parseOptionsWith(H2OOptions, opts, (p) => new TensorError('h2o', p));
   return {
     name: 'h2o',
+    needsQueries: true,
     score(input: ScoreInput): Float64Array {
       const { weights, B, Hq, Hkv, W, T } = windowAttention('h2o', input);
       const group = Hq / Hkv;

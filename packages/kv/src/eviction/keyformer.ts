@@ -32,6 +32,7 @@ export function keyformer(opts?: KeyformerOptions): ScorePolicy {
   const o = parseOptionsWith(KeyformerOptions, opts, (p) => new TensorError(OP, p));
   return {
     name: 'keyformer',
+    needsQueries: true,
     score(input: ScoreInput): Float64Array {
       const [B, Hkv, T, D] = input.keys.shape;
       const { queries, numHeads: Hq } = input;

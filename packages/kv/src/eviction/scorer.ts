@@ -44,6 +44,8 @@ export interface ScoreInput {
 
 export interface ScorePolicy {
   readonly name: string;
+  /** True when `score` needs `queries` (the attention-based policies). */
+  readonly needsQueries?: boolean;
   /** Scores [B, Hkv, T] in f64, row-major; higher = keep, +Infinity = always keep. */
   score(input: ScoreInput): Float64Array;
 }

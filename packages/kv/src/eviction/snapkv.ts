@@ -28,6 +28,7 @@ export function snapKV(opts?: SnapKVOptions): ScorePolicy {
   const half = (kernelSize - 1) / 2;
   return {
     name: 'snapkv',
+    needsQueries: true,
     score(input: ScoreInput): Float64Array {
       const { weights, B, Hq, Hkv, W, T } = windowAttention('snapKV', input);
       const group = Hq / Hkv;

@@ -10,6 +10,7 @@ import type { ScoreInput, ScorePolicy } from './scorer';
 export function tova(): ScorePolicy {
   return {
     name: 'tova',
+    needsQueries: true,
     score(input: ScoreInput): Float64Array {
       const { weights, B, Hq, Hkv, W, T } = windowAttention('tova', input);
       const out = new Float64Array(B * Hkv * T);
