@@ -69,10 +69,13 @@ export function readF64(t: Tensor): Float64Array {
 const isPolicy = (v: unknown): v is ScorePolicy =>
   typeof v === 'object' && v !== null && typeof (v as ScorePolicy).score === 'function';
 
+/** Any Float32Array (z.instanceof would narrow the type to ArrayBuffer-backed arrays). */
+const F32 = z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'expected a Float32Array' });
+
 export const ScoreOptions = z.strictObject({
   policy: z.custom<ScorePolicy>(isPolicy, { message: 'expected a ScorePolicy (an object with score())' }),
   /** One [B, Hq, W, D] array for every layer, or one per layer. */
-  queries: z.union([z.instanceof(Float32Array), z.array(z.instanceof(Float32Array))]).optional(),
+  queries: z.union([F32, z.array(F32)]).optional(),
   numHeads: z.number().int().positive().optional(),
 });
 export type ScoreOptions = z.input<typeof ScoreOptions>;
