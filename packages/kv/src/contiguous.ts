@@ -294,6 +294,43 @@ export class ContiguousKVCache implements KVCache {
     return this.view(l.v, l.len);
   }
 
+  /**
+   * Overwrite committed position `position` of `layer` with k, v [B, KV, D] (row-major): what cache
+   * merging (Elastic Cache) writes into its anchors.
+   */
+  overwrite(layer: number, position: number, k: ArrayLike<number>, v: ArrayLike<number>): void {
+    const op = `${OP}.overwrite`;
+    const l = this.layer(op, layer);
+    if (!Number.isInteger(position) || position < 0 || position >= this.committed) {
+      throw new TensorError(
+        op,
+        `position must be a committed position in [0, ${this.committed}), got ${position}`,
+      );
+    }
+    const n = this.batch * this.numKvHeads * this.headDim;
+    if (k.length !== n || v.length !== n) {
+      throw new TensorError(
+        op,
+        `k and v must hold [${this.batch}, ${this.numKvHeads}, ${this.headDim}] = ${n} values, got ${k.length} and ${v.length}`,
+      );
+    }
+    if (!this.writable(l)) this.allocate(l, l.cap);
+    const D = this.headDim;
+    for (const [buf, src] of [
+      [l.k!, k],
+      [l.v!, v],
+    ] as const) {
+      const d = cpuStorage(buf) as Float32Array;
+      const [sb, sh, ss, sd] = buf.strides;
+      for (let b = 0; b < this.batch; b++)
+        for (let h = 0; h < this.numKvHeads; h++) {
+          const base = buf.offset + b * sb + h * sh + position * ss;
+          const at = (b * this.numKvHeads + h) * D;
+          for (let e = 0; e < D; e++) d[base + e * sd] = src[at + e];
+        }
+    }
+  }
+
   commit(): void {
     this.assertLive(`${OP}.commit`);
     this.committed = committedLength(`${OP}.commit`, this.lengths());

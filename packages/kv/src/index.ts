@@ -3,10 +3,11 @@
  * (`ContiguousKVCache`) and the paged one (`PagedKVPool` / `PagedKVCache`: block pool, copy-on-write
  * forks, automatic prefix caching), and score-based eviction (`compress` with StreamingLLM, key-norm,
  * random, H2O, SnapKV, TOVA, Keyformer and Expected Attention scores; shared, per-head, AdaKV and
- * PrefixKV budgets), and the KIVI quantized cache (`QuantizedKVCache`, with its
+ * PrefixKV budgets; Elastic Cache merging), and the KIVI quantized cache (`QuantizedKVCache`, with its
  * reference quantizer).
  */
 export { ContiguousKVCache, ContiguousKVCacheOptions } from './contiguous';
+export { ElasticMergeOptions, elasticMerge } from './eviction/elastic-cache';
 export { ExpectedAttentionOptions, expectedAttention } from './eviction/expected-attention';
 export { H2OOptions, h2o } from './eviction/h2o';
 export { keyNorm } from './eviction/key-norm';

@@ -110,11 +110,11 @@ const COMPRESS = 'compress';
  */
 export function scorePositions(cache: KVCache, opts: ScoreOptions): Float64Array {
   const o = parseOptionsWith(ScoreOptions, opts, (p) => new TensorError(SCORE, p));
-  return meanOver(layerScores(SCORE, cache, o), cache.batch * cache.numKvHeads, cache.length);
+  return meanOver(scoreLayers(SCORE, cache, o), cache.batch * cache.numKvHeads, cache.length);
 }
 
-/** Every layer's scores [B, Hkv, T] (f64), validated. */
-function layerScores(op: string, cache: KVCache, o: z.output<typeof ScoreOptions>): Float64Array[] {
+/** Every layer's scores [B, Hkv, T] (f64), validated (what compress and elasticMerge rank by). */
+export function scoreLayers(op: string, cache: KVCache, o: z.output<typeof ScoreOptions>): Float64Array[] {
   const T = cache.length;
   for (let l = 0; l < cache.numLayers; l++) {
     if (cache.layerLength(l) !== T) {
@@ -195,7 +195,7 @@ export function compress(cache: KVCache, opts: CompressOptions): number[] {
   }
   const H = cache.numKvHeads;
   const rows = cache.batch * H;
-  const scores = layerScores(COMPRESS, cache, o);
+  const scores = scoreLayers(COMPRESS, cache, o);
   if (shared) {
     const kept = topPositions(meanOver(scores, rows, T), o.keep);
     cache.keepPositions(0, kept);
