@@ -5,7 +5,8 @@
  *
  * - bits per byte and next-token accuracy of 64 teacher-forced bytes after a 448-byte prompt whose
  *   cache was compressed to 10%, 25% and 50% of its positions (every score policy; shared,
- *   per-head, AdaKV and PrefixKV budgets for the attention-based ones), and of KIVI at 8, 4, 2 bits;
+ *   per-head, AdaKV and PrefixKV budgets for the attention-based ones; Elastic Cache merging against
+ *   dropping the same anchors), and of KIVI at 8, 4, 2 bits;
  * - recall: a name (three random code words) defined at the top and used ~440 bytes later, scored as
  *   the share of its bytes after the first 4 that the argmax gets right (teacher-forced), beside a
  *   control where the name is never defined.
@@ -24,6 +25,7 @@ import {
   type CompressOptions,
   ContiguousKVCache,
   compress,
+  elasticMerge,
   expectedAttention,
   h2o,
   type KVCache,
@@ -113,6 +115,8 @@ interface Method {
   policy?: ScorePolicy;
   allocation?: CompressOptions['allocation'];
   bits?: 8 | 4 | 2;
+  /** Elastic Cache: merge evicted entries into anchors (true) or drop them (false). */
+  elastic?: boolean;
 }
 const attention: [string, () => ScorePolicy][] = [
   ['SnapKV', () => snapKV()],
@@ -133,6 +137,8 @@ const METHODS: Method[] = [
   })),
   ...attention.map(([name, p]) => ({ name: `${name} + AdaKV`, policy: p(), allocation: 'ada-kv' as const })),
   { name: 'SnapKV + PrefixKV', policy: snapKV(), allocation: 'prefix-kv' },
+  { name: 'Elastic Cache merge (H2O scores)', policy: h2o(), elastic: true },
+  { name: 'Elastic Cache anchors, dropped (H2O scores)', policy: h2o(), elastic: false },
 ];
 const KIVI: Method[] = [8, 4, 2].map((bits) => ({ name: `KIVI ${bits}-bit`, bits: bits as 8 | 4 | 2 }));
 
@@ -164,7 +170,14 @@ async function score(prompt: number[], target: number[], m: Method | null, budge
   const pre = await model.forward({ tokens: ids(prompt), cache, logitsToKeep: 1, outputQueries: wantQ });
   let logits = (await pre.logits.data()) as Float32Array;
   pre.logits.dispose();
-  if (m?.policy) {
+  if (m?.policy && m.elastic !== undefined) {
+    elasticMerge(cache as ContiguousKVCache, {
+      policy: m.policy,
+      keep: Math.round(budget * prompt.length),
+      merge: m.elastic,
+      ...(wantQ ? { queries: pre.queries, numHeads: cfg.numHeads } : {}),
+    });
+  } else if (m?.policy) {
     compress(cache, {
       policy: m.policy,
       keep: Math.round(budget * prompt.length),
