@@ -59,11 +59,29 @@ export type { NormAttrs } from './ops/norm/norm';
 export { layernorm, rmsnorm } from './ops/norm/norm';
 export type { PagedKV, PagedSdpaAttrs, PagedSdpaOptions } from './ops/paged-sdpa/paged-sdpa';
 export { pagedSdpa } from './ops/paged-sdpa/paged-sdpa';
+// weight-only quantized formats and their product
+export { dequantize, dequantizeRow } from './ops/quant/dequantize-row';
+export { toHalfWeight } from './ops/quant/float-weights';
+export { quantizeQ4_0 } from './ops/quant/gguf-q4-0';
+export { quantizeQ8_0 } from './ops/quant/gguf-q8-0';
+export { quantizeInt4Group } from './ops/quant/int4-group';
+export type { GroupQuantizeOptions } from './ops/quant/int8-group';
+export { quantizeInt8Group } from './ops/quant/int8-group';
+export type { Int8PerChannelOptions } from './ops/quant/int8-per-channel';
+export { quantizeInt8PerChannel } from './ops/quant/int8-per-channel';
+export type { QuantLinearAttrs } from './ops/quant/quant-linear';
+export { quantLinear } from './ops/quant/quant-linear';
+export type { GroupSize, QuantFormat, QuantizedWeight } from './ops/quant/quantized-weight';
+export {
+  expectedBytes as quantizedWeightBytes,
+  GGUF_BLOCK,
+  QUANT_FORMATS,
+  validateQuantizedWeight,
+} from './ops/quant/quantized-weight';
 export type { ReduceAttrs } from './ops/reduce/reduce';
 export { argmax, logsumexp, max, mean, min, sum } from './ops/reduce/reduce';
 export type { RopeFrequencyOptions } from './ops/rope/inv-freq';
-export { RopeScaling } from './ops/rope/inv-freq';
-export { ropeInvFreq } from './ops/rope/inv-freq';
+export { RopeScaling, ropeInvFreq } from './ops/rope/inv-freq';
 export type { RopeAttrs, RopeOptions } from './ops/rope/rope';
 export { rope } from './ops/rope/rope';
 export type { SdpaAttrs, SdpaOptions } from './ops/sdpa/sdpa';

@@ -18,6 +18,8 @@ import { rmsnormFast } from '../ops/norm/fast';
 import { layernormReference, rmsnormReference } from '../ops/norm/reference';
 import { pagedSdpaFast } from '../ops/paged-sdpa/fast';
 import { pagedSdpaReference } from '../ops/paged-sdpa/reference';
+import { quantLinearReference } from '../ops/quant/reference';
+import { quantLinearWasm } from '../ops/quant/wasm-kernel';
 import { REDUCE_OPS } from '../ops/reduce/reduce';
 import { reduceReference } from '../ops/reduce/reference';
 import { ropeFast } from '../ops/rope/fast';
@@ -40,6 +42,7 @@ const REFERENCE: Record<string, KernelFn> = {
   copy: copyReference,
   cast: castReference,
   matmul: matmulReference,
+  quantLinear: quantLinearReference,
   ...Object.fromEntries([...ARITHMETIC_OPS, ...COMPARISON_OPS].map((op) => [op, binaryReference])),
   ...Object.fromEntries(UNARY_OPS.map((op) => [op, unaryReference])),
   ...Object.fromEntries(REDUCE_OPS.map((op) => [op, reduceReference])),
@@ -60,6 +63,7 @@ const REFERENCE: Record<string, KernelFn> = {
 /** Fast CPU kernels that replace a reference kernel on the 'cpu' backend. */
 const CPU_FAST: Record<string, KernelFn> = {
   matmul: matmulWasm,
+  quantLinear: quantLinearWasm,
   // f32 fast paths for what decoding needs; each falls back to its reference kernel otherwise.
   sdpa: sdpaFast,
   pagedSdpa: pagedSdpaFast,
