@@ -12,6 +12,7 @@ import { parseConfig } from './config';
 import { ModelError } from './errors';
 import { readJsonFile, requireDir } from './files';
 import { LlamaModel } from './llama/model';
+import { QuantizeOptions } from './llama/quantize';
 import { deviceOption, parseOptions } from './options';
 import { type Tokenizer, tokenizerFromFiles } from './tokenizers/tokenizer';
 
@@ -20,6 +21,8 @@ const LoadOptions = z.strictObject({
   device: deviceOption.optional(),
   /** Reject a weight holding NaN or ±Inf (default true; one pass over each widened tensor). */
   checkFinite: z.boolean().optional(),
+  /** Quantize the linear layers' weights after loading (LlamaModel.quantize; 'cpu' only). */
+  quantize: QuantizeOptions.optional(),
 });
 export type LoadOptions = z.input<typeof LoadOptions>;
 
@@ -61,7 +64,9 @@ export async function loadCausalLM(dir: string, opts: LoadOptions = {}): Promise
   const config = parseConfig(readJsonFile(join(dir, 'config.json'), 'model configuration'));
   const weights = await openWeights(dir);
   try {
-    return await LlamaModel.fromSafetensors(config, weights, { ...o, source: dir });
+    const { quantize, ...rest } = o;
+    const model = await LlamaModel.fromSafetensors(config, weights, { ...rest, source: dir });
+    return quantize ? model.quantize(quantize) : model;
   } finally {
     await weights.close();
   }

@@ -18,6 +18,7 @@ import {
   mul,
   type PagedKV,
   pagedSdpa,
+  quantLinear,
   rmsnorm,
   rope,
   type SafetensorsReader,
@@ -44,9 +45,12 @@ import {
 import type { LlamaConfig } from '../config';
 import { ModelError } from '../errors';
 import { parseOptions } from '../options';
+import { type QuantizeOptions, quantizeLlamaWeights, weightBytes } from './quantize';
 import {
   disposeLlamaWeights,
+  isQuantized,
   type LayerWeights,
+  type LinearWeight,
   LlamaModelOptions,
   type LlamaWeights,
   loadLlamaWeights,
@@ -57,7 +61,7 @@ export class LlamaModel implements CausalLM {
 
   constructor(
     readonly config: LlamaConfig,
-    private readonly weights: LlamaWeights,
+    private weights: LlamaWeights,
     readonly device: string,
   ) {}
 
@@ -77,6 +81,45 @@ export class LlamaModel implements CausalLM {
       checkFinite: o.checkFinite,
     });
     return new LlamaModel(config, weights, device);
+  }
+
+  /**
+   * Quantize every linear layer's weight in place, round-to-nearest (quantize.ts): the f32 weights
+   * are released, and the model multiplies by the quantized ones with `quantLinear`. Returns this.
+   */
+  quantize(opts: QuantizeOptions): this {
+    this.assertLive('quantize');
+    if (this.device !== 'cpu' && this.device !== 'reference') {
+      throw new ModelError(
+        'input',
+        `quantize: weights must be on a CPU backend, the model is on '${this.device}'`,
+      );
+    }
+    const old = this.weights;
+    this.weights = quantizeLlamaWeights(old, opts);
+    const kept = new Set<LinearWeight>([
+      this.weights.embed,
+      this.weights.norm,
+      this.weights.lmHead,
+      ...this.weights.layers.flatMap((l) => Object.values(l) as LinearWeight[]),
+    ]);
+    const replaced = [old.lmHead, ...old.layers.flatMap((l) => Object.values(l) as LinearWeight[])];
+    for (const w of new Set(replaced)) if (!kept.has(w) && !isQuantized(w)) w.dispose();
+    return this;
+  }
+
+  /** Bytes of the weights as held (f32 tensors, quantized weights; a tied head counted once). */
+  weightBytes(): number {
+    const w = this.weights;
+    const all = new Set<LinearWeight>([
+      w.embed,
+      w.norm,
+      w.lmHead,
+      ...w.layers.flatMap((l) => Object.values(l) as LinearWeight[]),
+    ]);
+    let bytes = 0;
+    for (const x of all) bytes += weightBytes(x);
+    return bytes;
   }
 
   createCache(opts: CreateCacheOptions = {}): KVCache {
@@ -100,7 +143,7 @@ export class LlamaModel implements CausalLM {
         `lmHead: hidden states must end in hidden_size ${this.config.hiddenSize}, got [${h.shape.join(', ')}]`,
       );
     }
-    const out = linear(h, this.weights.lmHead);
+    const out = proj(h, this.weights.lmHead);
     if (h !== hidden) h.dispose();
     return out;
   }
@@ -162,7 +205,7 @@ export class LlamaModel implements CausalLM {
     const h = rmsnorm(x, w.norm, c.rmsNormEps);
     const S = st.length;
     const kept = st.logitsToKeep < S ? h.slice(1, S - st.logitsToKeep) : h;
-    const logits = linear(kept, w.lmHead);
+    const logits = proj(kept, w.lmHead);
     return st.outputHiddenStates ? { logits, hiddenStates: h } : { logits };
   }
 
@@ -180,9 +223,9 @@ export class LlamaModel implements CausalLM {
     const ropeOpts = { theta: c.ropeTheta, scaling: c.ropeScaling };
 
     const h = rmsnorm(x, w.inputNorm, c.rmsNormEps);
-    const q = rope(heads(linear(h, w.q, w.qBias), c.numHeads), st.positions, ropeOpts);
-    const k = rope(heads(linear(h, w.k, w.kBias), c.numKvHeads), st.positions, ropeOpts);
-    const v = heads(linear(h, w.v, w.vBias), c.numKvHeads);
+    const q = rope(heads(proj(h, w.q, w.qBias), c.numHeads), st.positions, ropeOpts);
+    const k = rope(heads(proj(h, w.k, w.kBias), c.numKvHeads), st.positions, ropeOpts);
+    const v = heads(proj(h, w.v, w.vBias), c.numKvHeads);
     if (st.outputQueries) queries.push(keep(clone(q.slice(2, S - st.outputQueries))));
     let keys = k;
     let values = v;
@@ -208,11 +251,11 @@ export class LlamaModel implements CausalLM {
         : { causal: true };
     const a = paged ? pagedSdpa(q, paged, attend) : sdpa(q, keys, values, attend);
     const merged = a.permute([0, 2, 1, 3]).reshape([B, S, c.numHeads * c.headDim]);
-    const x1 = add(x, linear(merged, w.o, w.oBias));
+    const x1 = add(x, proj(merged, w.o, w.oBias));
 
     const h2 = rmsnorm(x1, w.postNorm, c.rmsNormEps);
-    const gated = mul(silu(linear(h2, w.gate, w.gateBias)), linear(h2, w.up, w.upBias));
-    return add(x1, linear(gated, w.down, w.downBias));
+    const gated = mul(silu(proj(h2, w.gate, w.gateBias)), proj(h2, w.up, w.upBias));
+    return add(x1, proj(gated, w.down, w.downBias));
   }
 }
 
@@ -230,4 +273,9 @@ function headSlotMask(visible: Uint8Array, B: number, KV: number, Hq: number, de
       out.set(visible.subarray(src, src + T), (b * Hq + h) * T);
     }
   return tensor(out, [B, Hq, 1, T], { dtype: 'bool', device });
+}
+
+/** x @ Wᵀ + b for an f32 or a weight-only quantized weight. */
+function proj(x: Tensor, w: LinearWeight, bias?: Tensor): Tensor {
+  return isQuantized(w) ? quantLinear(x, w, bias) : linear(x, w, bias);
 }

@@ -5,7 +5,13 @@
  * Weights are computed in f32: f16/bf16 checkpoints are widened once at load, and the widened
  * values are checked for NaN/Inf there (a corrupt checkpoint would otherwise give NaN logits later).
  */
-import { fromStorageArray, keep, type SafetensorsReader, type Tensor } from '@hasten/core-tensor';
+import {
+  fromStorageArray,
+  keep,
+  type QuantizedWeight,
+  type SafetensorsReader,
+  type Tensor,
+} from '@hasten/core-tensor';
 import { z } from 'zod';
 import type { LlamaConfig } from '../config';
 import { ModelError } from '../errors';
@@ -22,22 +28,25 @@ export const LlamaModelOptions = z.strictObject({
 });
 export type LlamaModelOptions = z.input<typeof LlamaModelOptions>;
 
+/** A linear layer's weight [out, in]: f32 as loaded, or weight-only quantized (quantize.ts). */
+export type LinearWeight = Tensor | QuantizedWeight;
+
 export interface LayerWeights {
   inputNorm: Tensor;
-  q: Tensor;
+  q: LinearWeight;
   qBias?: Tensor;
-  k: Tensor;
+  k: LinearWeight;
   kBias?: Tensor;
-  v: Tensor;
+  v: LinearWeight;
   vBias?: Tensor;
-  o: Tensor;
+  o: LinearWeight;
   oBias?: Tensor;
   postNorm: Tensor;
-  gate: Tensor;
+  gate: LinearWeight;
   gateBias?: Tensor;
-  up: Tensor;
+  up: LinearWeight;
   upBias?: Tensor;
-  down: Tensor;
+  down: LinearWeight;
   downBias?: Tensor;
 }
 
@@ -45,8 +54,8 @@ export interface LlamaWeights {
   embed: Tensor;
   layers: LayerWeights[];
   norm: Tensor;
-  /** The embedding itself when tie_word_embeddings is set. */
-  lmHead: Tensor;
+  /** The embedding itself when tie_word_embeddings is set (until quantized). */
+  lmHead: LinearWeight;
 }
 
 const SUPPORTED_DTYPES = ['F32', 'F16', 'BF16'];
@@ -203,6 +212,8 @@ export async function loadLlamaWeights(
 }
 
 export function disposeLlamaWeights(w: LlamaWeights): void {
-  const all = [w.embed, w.norm, w.lmHead, ...w.layers.flatMap((l) => Object.values(l) as Tensor[])];
-  for (const t of new Set(all)) t.dispose();
+  const all = [w.embed, w.norm, w.lmHead, ...w.layers.flatMap((l) => Object.values(l) as LinearWeight[])];
+  for (const t of new Set(all)) if (!isQuantized(t)) t.dispose();
 }
+
+export const isQuantized = (w: LinearWeight): w is QuantizedWeight => 'format' in w;
