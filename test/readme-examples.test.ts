@@ -41,6 +41,11 @@ const EXPECTED: Record<string, (RegExp | string)[]> = {
     /^medusa: identical to greedy: true, \d+ target forwards for 64 tokens/m,
     /^prompt lookup: identical to greedy: true, /m,
   ],
+  // DPM-Solver++ 2M at 20 steps against the exact ODE of a Gaussian mixture, then a guided batch.
+  'diffusion#1': [
+    /^20 model calls, RMS distance to the exact ODE solution [1-5]\.\de-2$/m,
+    /^guided: 20 model calls, 320 item evaluations, 8\/8 in class 1$/m,
+  ],
   'eval#1': [/^0\.497\d+\n(1|0\.99999\d+)\n/, /sum of squares .* PASS relative error/],
 };
 

@@ -1,4 +1,80 @@
 /**
- * @file @hasten/diffusion: not built yet. The diffusion issue (a later phase) has not been done yet. This package deliberately exports nothing.
+ * @file @hasten/diffusion: noise schedules (beta schedules, timestep spacing, Karras / exponential /
+ * beta / λ-uniform sigmas, flow-matching shifts, Align Your Steps), schedulers with diffusers'
+ * contract (DDPM, DDIM, Euler, Euler ancestral, Heun, DPM-Solver++ 1/2M/3M/SDE and singlestep, UniPC, DEIS,
+ * PNDM/PLMS, LCM, FlowMatch Euler and Heun), the `sample` loop with classifier-free guidance, and a Gaussian-mixture target with its
+ * exact denoiser and probability-flow ODE for testing samplers.
  */
-export {};
+
+export { SampleOptions, type SampleResult, sample } from './sample';
+export { DDIMScheduler, DDIMSchedulerOptions, type DDIMStepOptions } from './schedulers/ddim';
+export { DDPMScheduler, DDPMSchedulerOptions } from './schedulers/ddpm';
+export { DEISMultistepScheduler, DEISMultistepSchedulerOptions } from './schedulers/deis-multistep';
+export {
+  DPMSolverMultistepScheduler,
+  DPMSolverMultistepSchedulerOptions,
+} from './schedulers/dpm-solver-multistep';
+export {
+  DPMSolverSinglestepScheduler,
+  DPMSolverSinglestepSchedulerOptions,
+  singlestepOrderList,
+} from './schedulers/dpm-solver-singlestep';
+export {
+  EulerAncestralDiscreteScheduler,
+  EulerAncestralDiscreteSchedulerOptions,
+} from './schedulers/euler-ancestral-discrete';
+export { EulerDiscreteScheduler, EulerDiscreteSchedulerOptions } from './schedulers/euler-discrete';
+export {
+  FlowMatchEulerDiscreteScheduler,
+  FlowMatchEulerDiscreteSchedulerOptions,
+} from './schedulers/flow-match-euler-discrete';
+export {
+  FlowMatchHeunDiscreteScheduler,
+  FlowMatchHeunDiscreteSchedulerOptions,
+} from './schedulers/flow-match-heun-discrete';
+export { HeunDiscreteScheduler, HeunDiscreteSchedulerOptions } from './schedulers/heun-discrete';
+export { LCMScheduler, LCMSchedulerOptions } from './schedulers/lcm';
+export { PNDMScheduler, PNDMSchedulerOptions } from './schedulers/pndm';
+export { UniPCMultistepScheduler, UniPCMultistepSchedulerOptions } from './schedulers/unipc-multistep';
+export type { AysPreset } from './schedules/align-your-steps';
+export { AYS_SCHEDULES, alignYourSteps, loglinearInterp } from './schedules/align-your-steps';
+export {
+  alphasCumprod,
+  BetaSchedule,
+  betasForAlphaBar,
+  linspace,
+  makeBetas,
+  rescaleZeroTerminalSnr,
+  vpSigmas,
+} from './schedules/betas';
+export { SigmaSpacing } from './schedules/discrete';
+export {
+  calculateShift,
+  shiftSigma,
+  stretchShiftToTerminal,
+  timeShiftExponential,
+  timeShiftLinear,
+} from './schedules/flow';
+export {
+  betaCdf,
+  betaPpf,
+  betaSigmas,
+  exponentialSigmas,
+  karrasSigmas,
+  luLambdaSigmas,
+  sigmaToT,
+  tToSigma,
+  vpAlphaSigma,
+} from './schedules/sigmas';
+export { roundHalfEven, SpacingOptions, spacedTimesteps, TimestepSpacing } from './schedules/spacing';
+export { GaussianMixture, GaussianMixtureSpec, type NoiseParameterisation } from './testing/gaussian-mixture';
+export type {
+  Denoiser,
+  PredictionType,
+  Sample,
+  SampleLike,
+  Scheduler,
+  SetTimestepsOptions,
+  StepOptions,
+  StepOutput,
+} from './types';

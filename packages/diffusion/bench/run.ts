@@ -1,0 +1,276 @@
+/**
+ * Sampler quality against function evaluations on Gaussian mixtures (exact denoisers, no training):
+ * a 2-D three-class mixture and a 16-D four-class one (src/testing/convergence.ts).
+ *
+ * - ODE error: RMS distance of each sampler's output to the exact probability-flow ODE solution
+ *   from the same initial state (RK4 reference, src/testing/gaussian-mixture.ts), on 256 (2-D) or
+ *   128 (16-D) items; for deterministic samplers.
+ * - MMD² (Gaussian kernel, ℓ = 0.5·√d) of 2000 (2-D) or 1000 (16-D) samples to the target, with
+ *   the target's closed-form kernel means (src/testing/mmd.ts), for every sampler; the floor is the
+ *   MMD² of as many exact target samples.
+ * Targets: the 2-D three-class mixture (components 4 apart, std 0.3–0.5), the 16-D four-class one,
+ * and a smooth 2-D two-component mixture (std 0.5–0.9, overlapping).
+ * Cases (timed by the @hasten/eval harness): each fast sampler at 10 steps against DDIM at 50 steps
+ * on the same noise, with the check that its ODE error is at most DDIM-50's.
+ *
+ *   npm run bench -w @hasten/diffusion -- [--quick]
+ */
+import { parseArgs } from 'node:util';
+import { type Philox, rng } from '@hasten/core-tensor';
+import { defineBenchmark, defineCase, type Series } from '@hasten/eval';
+import { runAndWrite } from '@hasten/eval/node';
+import {
+  DDIMScheduler,
+  DDPMScheduler,
+  DEISMultistepScheduler,
+  type Denoiser,
+  DPMSolverMultistepScheduler,
+  DPMSolverSinglestepScheduler,
+  EulerAncestralDiscreteScheduler,
+  EulerDiscreteScheduler,
+  FlowMatchEulerDiscreteScheduler,
+  FlowMatchHeunDiscreteScheduler,
+  GaussianMixture,
+  HeunDiscreteScheduler,
+  LCMScheduler,
+  PNDMScheduler,
+  type Scheduler,
+  sample,
+  UniPCMultistepScheduler,
+} from '../src/index';
+import { MIXTURE_2D, mixture16d } from '../src/testing/convergence';
+import { mmd2ToMixture } from '../src/testing/mmd';
+import { SMOOTH_2D } from '../src/testing/statistics';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const quick = args.quick;
+const STEPS = quick ? [10, 50] : [5, 10, 20, 50, 100];
+
+type Space = 'vp' | 've' | 'flow';
+interface Sampler {
+  name: string;
+  make: () => Scheduler & { alphasCumprod?: Float64Array };
+  space: Space;
+  deterministic: boolean;
+  /** Largest step count the scheduler accepts (LCM: originalInferenceSteps). */
+  maxSteps?: number;
+}
+const SAMPLERS: Sampler[] = [
+  {
+    name: 'ddim',
+    make: () => new DDIMScheduler({ timestepSpacing: 'trailing', clipSample: false }),
+    space: 'vp',
+    deterministic: true,
+  },
+  { name: 'euler', make: () => new EulerDiscreteScheduler(), space: 've', deterministic: true },
+  { name: 'heun', make: () => new HeunDiscreteScheduler(), space: 've', deterministic: true },
+  { name: 'dpmpp-2m', make: () => new DPMSolverMultistepScheduler(), space: 'vp', deterministic: true },
+  {
+    name: 'dpmpp-3m',
+    make: () => new DPMSolverMultistepScheduler({ solverOrder: 3 }),
+    space: 'vp',
+    deterministic: true,
+  },
+  { name: 'unipc-bh2', make: () => new UniPCMultistepScheduler(), space: 'vp', deterministic: true },
+  {
+    name: 'unipc-bh1-o3',
+    make: () => new UniPCMultistepScheduler({ solverType: 'bh1', solverOrder: 3 }),
+    space: 'vp',
+    deterministic: true,
+  },
+  { name: 'dpmpp-2s', make: () => new DPMSolverSinglestepScheduler(), space: 'vp', deterministic: true },
+  { name: 'deis-2', make: () => new DEISMultistepScheduler(), space: 'vp', deterministic: true },
+  {
+    name: 'pndm-plms',
+    make: () => new PNDMScheduler({ skipPrkSteps: true }),
+    space: 'vp',
+    deterministic: true,
+  },
+  {
+    name: 'flowmatch-euler',
+    make: () => new FlowMatchEulerDiscreteScheduler({ shift: 3 }),
+    space: 'flow',
+    deterministic: true,
+  },
+  {
+    name: 'flowmatch-heun',
+    make: () => new FlowMatchHeunDiscreteScheduler({ shift: 3 }),
+    space: 'flow',
+    deterministic: true,
+  },
+  {
+    name: 'ddpm',
+    make: () => new DDPMScheduler({ timestepSpacing: 'trailing', clipSample: false }),
+    space: 'vp',
+    deterministic: false,
+  },
+  {
+    name: 'euler-ancestral',
+    make: () => new EulerAncestralDiscreteScheduler(),
+    space: 've',
+    deterministic: false,
+  },
+  {
+    name: 'dpmpp-2m-sde',
+    make: () => new DPMSolverMultistepScheduler({ algorithmType: 'sde-dpmsolver++' }),
+    space: 'vp',
+    deterministic: false,
+  },
+  { name: 'lcm', make: () => new LCMScheduler(), space: 'vp', deterministic: false, maxSteps: 50 },
+];
+
+interface Target {
+  name: string;
+  mix: GaussianMixture;
+  odeItems: number;
+  swItems: number;
+}
+const TARGETS: Target[] = [
+  { name: 'mixture-2d', mix: new GaussianMixture(MIXTURE_2D), odeItems: 256, swItems: 2000 },
+  { name: 'mixture-16d', mix: new GaussianMixture(mixture16d()), odeItems: 128, swItems: 1000 },
+  { name: 'smooth-2d', mix: new GaussianMixture(SMOOTH_2D), odeItems: 256, swItems: 2000 },
+];
+
+function denoiserFor(
+  s: Sampler,
+  sch: Scheduler & { alphasCumprod?: Float64Array },
+  mix: GaussianMixture,
+): Denoiser<(number | null)[]> {
+  return s.space === 'flow'
+    ? mix.denoiser({ kind: 'flow', numTrainTimesteps: 1000 }, 'flow_prediction')
+    : mix.denoiser({ kind: 'vp', alphasCumprod: sch.alphasCumprod as Float64Array }, 'epsilon');
+}
+
+function run(s: Sampler, t: Target, steps: number, batch: number, noise: Float64Array, gen?: Philox) {
+  const sch = s.make();
+  const r = sample(sch, denoiserFor(s, sch, t.mix), { steps, batch, dim: t.mix.dim, noise, generator: gen });
+  return { x: r.sample, nfe: r.nfe, scheduler: sch };
+}
+
+/** The exact ODE solution from the sampler's initial state (cached per start/end state). */
+const exactCache = new Map<string, Float64Array>();
+function exactFor(s: Sampler, sch: Scheduler, t: Target, z: Float64Array): Float64Array {
+  const s0 = sch.sigmas[0];
+  const s1 = sch.sigmas[sch.sigmas.length - 1];
+  const key = `${t.name}|${s.space}|${s0}|${s1}|${sch.initNoiseSigma}`;
+  let e = exactCache.get(key);
+  if (!e) {
+    const x0 = z.map((v) => v * sch.initNoiseSigma);
+    if (s.space === 'flow') e = t.mix.flowOdeSolve(x0, s0, s1, 1000);
+    else {
+      const a0 = s.space === 'vp' ? 1 / Math.sqrt(1 + s0 * s0) : 1;
+      e = t.mix.odeSolve(
+        x0.map((v) => v / a0),
+        s0,
+        s1,
+        1000,
+      );
+    }
+    exactCache.set(key, e);
+  }
+  return e;
+}
+
+function rmse(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s / a.length);
+}
+
+const series: Series[] = [];
+const table: string[] = [];
+for (const t of TARGETS) {
+  const d = t.mix.dim;
+  const zOde = rng(1).normal(t.odeItems * d);
+  const zSw = rng(2).normal(t.swItems * d);
+  const ell = 0.5 * Math.sqrt(d);
+  const floor = mmd2ToMixture(t.mix.sample(t.swItems, rng(4)).x, t.mix, ell);
+  const odeLines: Series['lines'] = [];
+  const swLines: Series['lines'] = [];
+  for (const s of SAMPLERS) {
+    const odePts: { x: number; y: number }[] = [];
+    const swPts: { x: number; y: number }[] = [];
+    for (const n of STEPS) {
+      if (s.maxSteps !== undefined && n > s.maxSteps) continue;
+      const sw = run(s, t, n, t.swItems, zSw, rng(5));
+      const w = mmd2ToMixture(sw.x, t.mix, ell);
+      swPts.push({ x: sw.nfe, y: Math.max(Math.abs(w), 1e-9) });
+      let e = Number.NaN;
+      if (s.deterministic) {
+        const r = run(s, t, n, t.odeItems, zOde);
+        e = rmse(r.x, exactFor(s, r.scheduler, t, zOde));
+        odePts.push({ x: r.nfe, y: e });
+      }
+      table.push(
+        `| ${t.name} | ${s.name} | ${n} | ${sw.nfe} | ${Number.isNaN(e) ? '–' : e.toExponential(2)} | ${w.toExponential(2)} |`,
+      );
+    }
+    if (odePts.length) odeLines.push({ label: s.name, points: odePts });
+    swLines.push({ label: s.name, points: swPts });
+  }
+  swLines.push({
+    label: 'exact target samples (floor)',
+    points: STEPS.map((n) => ({ x: n, y: Math.abs(floor) })),
+  });
+  table.push(`| ${t.name} | (floor: exact target samples) | – | – | – | ${floor.toExponential(2)} |`);
+  series.push({
+    kind: 'quality-vs-steps',
+    name: `ode-error-${t.name}`,
+    title: `RMS distance to the exact PF-ODE solution, ${t.name}`,
+    xLabel: 'function evaluations',
+    yLabel: 'RMS error',
+    xScale: 'log',
+    yScale: 'log',
+    lines: odeLines,
+  });
+  series.push({
+    kind: 'quality-vs-steps',
+    name: `mmd-${t.name}`,
+    title: `MMD² to the target (|value|, Gaussian kernel ℓ = 0.5√d), ${t.name}`,
+    xLabel: 'function evaluations',
+    yLabel: 'MMD²',
+    xScale: 'log',
+    yScale: 'log',
+    lines: swLines,
+  });
+}
+
+const FAST = ['dpmpp-2m', 'dpmpp-3m', 'unipc-bh2', 'unipc-bh1-o3'];
+const ddim = SAMPLERS[0];
+const cases = TARGETS.flatMap((t) => {
+  const z = rng(1).normal(t.odeItems * t.mix.dim);
+  return FAST.map((name) => {
+    const s = SAMPLERS.find((x) => x.name === name) as Sampler;
+    return defineCase<{ x: Float64Array; scheduler: Scheduler }>({
+      name: `${name} 10 steps vs ddim 50 steps, exact denoiser of ${t.name}`,
+      baselineLabel: 'DDIM, 50 steps',
+      methodLabel: `${name}, 10 steps`,
+      baseline: () => run(ddim, t, 50, t.odeItems, z),
+      method: () => run(s, t, 10, t.odeItems, z),
+      quality: (b, m) => {
+        const eb = rmse(b.x, exactFor(ddim, b.scheduler, t, z));
+        const em = rmse(m.x, exactFor(s, m.scheduler, t, z));
+        return {
+          metric: `ODE RMS error ${name}@10 / ddim@50 (${em.toExponential(2)} / ${eb.toExponential(2)})`,
+          value: em / eb,
+          pass: em <= eb,
+          threshold: '<= 1',
+        };
+      },
+    });
+  });
+});
+
+const definition = defineBenchmark({
+  package: 'diffusion',
+  name: 'samplers',
+  description:
+    'Sampler accuracy against function evaluations on Gaussian mixtures with exact denoisers: RMS distance to the exact PF-ODE solution and MMD² to the target; fast samplers at 10 steps against DDIM at 50.',
+  cases,
+  warmup: 1,
+  repeats: quick ? 3 : 7,
+  series,
+});
+await runAndWrite(definition, quick ? { write: false } : {});
+console.log('\n| target | sampler | steps | NFE | ODE RMS error | MMD² |\n|---|---|---|---|---|---|');
+console.log(table.join('\n'));
