@@ -76,12 +76,12 @@ const ENTRIES: Record<string, { reaches: string[]; avoids: string[] }> = {
     avoids: ['node.ts', 'ops/matmul/thread-pool.ts'],
   },
   'kernels-webgpu': { reaches: ['backend.ts', 'register.ts', 'ops/matmul.ts'], avoids: ['node.ts'] },
-  kv: { reaches: ['contiguous.ts'], avoids: [] },
+  kv: { reaches: ['contiguous.ts', 'eviction/scorer.ts'], avoids: [] },
   models: { reaches: ['llama/model.ts', 'tokenizers/hf.ts'], avoids: ['node.ts', 'ort/model.ts'] },
   eval: { reaches: ['harness/runBenchmark.ts'], avoids: ['node.ts'] },
-  decoding: { reaches: [], avoids: [] },
-  diffusion: { reaches: [], avoids: [] },
-  scaling: { reaches: [], avoids: [] },
+  decoding: { reaches: ['generation/generate.ts', 'speculative/speculative-decode.ts'], avoids: [] },
+  diffusion: { reaches: ['schedulers/dpm-solver-multistep.ts', 'sample.ts'], avoids: [] },
+  scaling: { reaches: ['strategy.ts', 'smc.ts'], avoids: [] },
 };
 
 describe.each(Object.keys(ENTRIES))('@hasten/%s entry point', (pkg) => {

@@ -47,6 +47,13 @@ const EXPECTED: Record<string, (RegExp | string)[]> = {
     /^guided: 20 model calls, 320 item evaluations, 8\/8 in class 1$/m,
   ],
   'eval#1': [/^0\.497\d+\n(1|0\.99999\d+)\n/, /sum of squares .* PASS relative error/],
+  // Particle filtering on a toy 3-step solver (seeded), reproducibility, best-of-N, the particle kernel.
+  'scaling#1': [
+    /^particle-filtering right 8 particles 2$/m,
+    /^reproducible: true$/m,
+    /^best-of-n 8 samples$/m,
+    /^\[ 0, 1, 1, 2 \] 2\.66666666666666\d+$/m,
+  ],
 };
 
 interface Example {
