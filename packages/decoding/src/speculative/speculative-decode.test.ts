@@ -1,7 +1,8 @@
 /**
  * speculativeDecode() against plain decoding of the same target:
  * - greedy: token-for-token equality with a hand-written argmax loop, for every drafter (draft
- *   model, prompt lookup, n-gram trie, Medusa heads), fixed and adaptive lengths, on the native
+ *   model, an int4-quantized draft model, prompt lookup, n-gram trie, Medusa heads), fixed and
+ *   adaptive lengths, on the native
  *   model and on ONNX Runtime (the 50-prompt x 128-token check is greedy-equality.heavy.test.ts);
  * - sampled: on a synthetic target with a known distribution, the first three tokens follow the
  *   target's exact joint distribution (chi-square, α = 1e-3) with a draft model of another
@@ -78,6 +79,15 @@ describe.each(TARGETS)('speculativeDecode, greedy, code target on %s', (_name, l
   const cases: [string, () => Promise<Parameters<typeof speculativeDecode>[1]['drafter']>, object][] = [
     ['draft model, k = 4', async () => new DraftModelDrafter(draft), { numDraftTokens: 4 }],
     ['draft model, heuristic length', async () => new DraftModelDrafter(draft), { draftLength: 'heuristic' }],
+    [
+      // The target stays f32: a quantized draft only changes which tokens are proposed.
+      'int4-quantized draft model, k = 4',
+      async () =>
+        new DraftModelDrafter(
+          await loadCausalLM(join(FIXTURES, 'code-draft'), { quantize: { format: 'int4-group' } }),
+        ),
+      { numDraftTokens: 4 },
+    ],
     [
       'multi-draft model, 2 branches x 3',
       async () => new DraftModelDrafter(draft, { branches: 2 }),
