@@ -22,7 +22,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-import { type BenchmarkCase, defineBenchmark, defineCase } from '@hasten/eval';
+import { type BenchmarkCase, defineBenchmark, defineCase, measureCopyBandwidth } from '@hasten/eval';
 import { findRepoRoot, runAndWrite, writeBenchResult } from '@hasten/eval/node';
 import {
   linear,
@@ -81,21 +81,6 @@ function uniforms(seed: number, n: number): Float32Array {
     out[i] = s / 2 ** 31 - 1;
   }
   return out;
-}
-
-/** Single-core copy bandwidth: TypedArray.set over COPY_BYTES, best of 5, read + written bytes / s. */
-function copyBandwidthGBps(): number {
-  const src = new Uint8Array(COPY_BYTES);
-  for (let i = 0; i < src.length; i += 4096) src[i] = i & 255; // touch every page
-  const dst = new Uint8Array(COPY_BYTES);
-  dst.set(src);
-  let best = Number.POSITIVE_INFINITY;
-  for (let r = 0; r < 5; r++) {
-    const t = performance.now();
-    dst.set(src);
-    best = Math.min(best, performance.now() - t);
-  }
-  return (2 * COPY_BYTES) / (best * 1e6);
 }
 
 function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -181,7 +166,7 @@ function quantCase(shape: string, k: number, n: number, m: number, format: strin
 }
 
 async function main() {
-  const copy0 = copyBandwidthGBps();
+  const copy0 = measureCopyBandwidth({ bytes: COPY_BYTES });
   const load0 = os.loadavg();
   const cases: BenchmarkCase<unknown>[] = [];
   for (const [shape, k, n] of SHAPES)
@@ -198,7 +183,7 @@ async function main() {
   });
   const { result } = await runAndWrite(definition, { write: false });
   for (const d of shapeData.values()) d.w.dispose();
-  const copy1 = copyBandwidthGBps();
+  const copy1 = measureCopyBandwidth({ bytes: COPY_BYTES });
   const copy = Math.max(copy0, copy1);
   const lines = [
     `| shape (K x N) | m | format | bytes/weight | f32 GB/s | format GB/s | % of copy bw | speed-up vs f32 | quant. error |`,

@@ -20,6 +20,7 @@ export {
   type MethodTimeChange,
   sameMachine,
 } from './harness/compareResults.js';
+export { type CopyBandwidthOptions, measureCopyBandwidth } from './harness/copyBandwidth.js';
 export { detectEnvironment, type EnvironmentInput, environmentInputSchema } from './harness/environment.js';
 export { formatResultTable } from './harness/formatResultTable.js';
 export { type BenchProgress, type RunOptions, runBenchmark } from './harness/runBenchmark.js';

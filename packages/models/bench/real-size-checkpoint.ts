@@ -15,18 +15,19 @@ function run(cmd: string, argv: string[], cwd: string): number {
   return performance.now() - t;
 }
 
-/** Makes what `dir` lacks; returns the milliseconds spent writing the checkpoint and exporting (0: reused). */
+/** Makes what `dir` lacks (the ONNX export unless `onnx: false`); returns the milliseconds spent writing the checkpoint and exporting (0: reused). */
 export function ensureRealSizeCheckpoint(
   dir: string,
   root: string,
   python: string,
+  { onnx = true }: { onnx?: boolean } = {},
 ): { genMs: number; exportMs: number } {
   let genMs = 0;
   let exportMs = 0;
   if (!existsSync(join(dir, 'model.safetensors'))) {
     genMs = run(python, [join(root, 'tools/fixtures/random_checkpoint.py'), '--out', dir], root);
   }
-  if (!existsSync(join(dir, 'onnx', 'model.onnx'))) {
+  if (onnx && !existsSync(join(dir, 'onnx', 'model.onnx'))) {
     exportMs = run('npm', ['run', '-s', 'export-onnx', '--', dir, '--skip-parity'], root);
   }
   return { genMs, exportMs };
