@@ -8,11 +8,26 @@ export type { LeftPadded } from './batch/left-pad';
 export { leftPad } from './batch/left-pad';
 export type { BeamSearchOptions, BeamSearchResult, BeamSequence } from './beam/beam-search';
 export { BeamSearchOptionsSchema, beamSearch } from './beam/beam-search';
+export type {
+  CommitReason,
+  DiffusionCommit,
+  DiffusionEvent,
+  DiffusionFinishEvent,
+  DiffusionFinishReason,
+  DiffusionResult,
+  DiffusionRow,
+  DiffusionStats,
+  DiffusionStepEvent,
+} from './dllm/generate-diffusion';
+// Masked diffusion LMs (LLaDA, Fast-dLLM, first-hitting sampler).
+export { generateDiffusion, streamDiffusion } from './dllm/generate-diffusion';
+export type { DiffusionOptions } from './dllm/options';
+export { DiffusionOptionsSchema } from './dllm/options';
 export type { DecodingErrorCode } from './errors';
 export { DecodingError } from './errors';
 export { IncrementalDetokenizer } from './generation/detokenizer';
-export type { KVCompressionOptions, KVCompressionStats } from './generation/kv-compression';
 export { generate } from './generation/generate';
+export type { KVCompressionOptions, KVCompressionStats } from './generation/kv-compression';
 export type { GenerateOptions } from './generation/options';
 export { GenerateOptionsSchema } from './generation/options';
 export { StopStrings } from './generation/stop-strings';

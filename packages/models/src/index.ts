@@ -23,6 +23,15 @@ export { LlamaModel } from './llama/model';
 export type { QuantizeOptions } from './llama/quantize';
 export type { LayerWeights, LinearWeight, LlamaModelOptions, LlamaWeights } from './llama/weights';
 export { checkWeights, expectedWeights } from './llama/weights';
+export type {
+  BlockCausal,
+  DiffusionAttention,
+  DiffusionForwardInput,
+  MaskedDiffusionConfig,
+  MaskedDiffusionLM,
+  MaskedDiffusionOptions,
+} from './masked-diffusion-lm';
+export { blockOf, maskedDiffusionOptionsFromConfig, NativeMaskedDiffusionLM } from './masked-diffusion-lm';
 export { ByteTokenizer } from './tokenizers/byte';
 export { HFTokenizer } from './tokenizers/hf';
 export type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerFiles } from './tokenizers/tokenizer';

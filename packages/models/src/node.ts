@@ -4,3 +4,4 @@
 
 export type { LoadOptions } from './load';
 export { loadCausalLM, loadTokenizer, openWeights } from './load';
+export { loadMaskedDiffusionLM } from './masked-diffusion-lm-load';

@@ -1,0 +1,119 @@
+/**
+ * Masked diffusion decoding on the fixture `code-mdlm` (LLaDA-style, trained by
+ * tools/fixtures/train_mdlm.py), on @hasten/eval's arithmetic task (seed 0 items, left out of the
+ * training data), in one process:
+ *
+ * - baseline: LLaDA (arXiv 2502.09992) with one token per step (steps = genLength), low-confidence
+ *   remasking, semi-autoregressive blocks of 32, no cache, no early stop;
+ * - methods: Fast-dLLM (arXiv 2505.22618) confidence-threshold commits (0.9), alone, with the prefix
+ *   cache and with the dual cache; the dual cache with end-of-text fill; and the factor rule.
+ * Quality: accuracy of the method's answers (checkArithmetic: the last integer of the text) against
+ * the baseline's, pass when it loses at most 1 point. The metric also states tokens per forward.
+ * Speed: wall time of the same problems (so tokens/s ratio = speed-up, generated positions per second).
+ *
+ *   npm run bench:dllm -w @hasten/decoding -- [--quick] [--problems N] [--gen N] [--block N] [--operations N]
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { arithmeticTask, checkArithmetic, defineBenchmark, defineCase } from '@hasten/eval';
+import { findRepoRoot, runAndWrite } from '@hasten/eval/node';
+import { loadMaskedDiffusionLM } from '@hasten/models/node';
+import { type DiffusionOptions, generateDiffusion } from '../src/index';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    problems: { type: 'string' },
+    gen: { type: 'string' },
+    block: { type: 'string' },
+    operations: { type: 'string' },
+    write: { type: 'boolean', default: true },
+  },
+});
+const quick = args.quick;
+const PROBLEMS = Number(args.problems ?? (quick ? 4 : 20));
+const GEN = Number(args.gen ?? (quick ? 64 : 256));
+const BLOCK = Number(args.block ?? 32);
+const OPERATIONS = Number(args.operations ?? 2);
+for (const [k, v] of Object.entries({ problems: PROBLEMS, gen: GEN, block: BLOCK, operations: OPERATIONS })) {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer, got ${v}`);
+}
+if (GEN % BLOCK !== 0) throw new Error(`--block ${BLOCK} must divide --gen ${GEN}`);
+
+const BOS = 256;
+const model = await loadMaskedDiffusionLM(join(findRepoRoot(), 'fixtures', 'code-mdlm'));
+const items = arithmeticTask({ seed: 0, count: PROBLEMS, operations: OPERATIONS }).items;
+const prompts = items.map((it) => [BOS, ...new TextEncoder().encode(it.prompt)]);
+const decoder = new TextDecoder();
+
+interface Out {
+  correct: number;
+  forwards: number;
+  positions: number;
+  answers: string[];
+}
+
+async function solve(extra: Partial<DiffusionOptions>): Promise<Out> {
+  const out: Out = { correct: 0, forwards: 0, positions: 0, answers: [] };
+  for (let i = 0; i < items.length; i++) {
+    const r = await generateDiffusion(model, {
+      prompt: prompts[i],
+      genLength: GEN,
+      blockLength: BLOCK,
+      ...extra,
+    });
+    const text = decoder.decode(Uint8Array.from(r.rows[0].tokens.filter((t) => t < 256)));
+    out.answers.push(text);
+    if (checkArithmetic(items[i], text).pass) out.correct++;
+    out.forwards += r.stats.forwards;
+    out.positions += r.stats.decodedTokens + r.stats.filledTokens;
+  }
+  return out;
+}
+
+const baseline = () => solve({ steps: GEN, eosFill: false });
+const quality = (base: Out, m: Out) => {
+  const accB = base.correct / items.length;
+  const accM = m.correct / items.length;
+  return {
+    metric: `arithmetic accuracy (baseline ${accB.toFixed(3)}, method ${accM.toFixed(3)}); tokens per forward ${(base.positions / base.forwards).toFixed(2)} -> ${(m.positions / m.forwards).toFixed(2)}; forwards ${base.forwards} -> ${m.forwards}`,
+    value: accM,
+    pass: accM >= accB - 0.01,
+    threshold: '>= baseline accuracy - 0.01',
+  };
+};
+
+const methods: [string, Partial<DiffusionOptions>][] = [
+  ['Fast-dLLM threshold 0.9', { commit: 'threshold', threshold: 0.9, eosFill: false }],
+  [
+    'Fast-dLLM threshold 0.9 + prefix cache',
+    { commit: 'threshold', threshold: 0.9, cache: 'prefix', eosFill: false },
+  ],
+  [
+    'Fast-dLLM threshold 0.9 + dual cache',
+    { commit: 'threshold', threshold: 0.9, cache: 'dual', eosFill: false },
+  ],
+  ['Fast-dLLM threshold 0.9 + dual cache + eos-fill', { commit: 'threshold', threshold: 0.9, cache: 'dual' }],
+  ['Fast-dLLM factor 1 + dual cache + eos-fill', { commit: 'factor', factor: 1, cache: 'dual' }],
+];
+
+const definition = defineBenchmark({
+  package: 'decoding',
+  name: 'dllm',
+  description: `masked diffusion decoding of code-mdlm on ${PROBLEMS} arithmetic problems (${OPERATIONS} operations, seed 0), generation length ${GEN}, blocks of ${BLOCK}; baseline LLaDA one token per step`,
+  warmup: 0,
+  repeats: 1,
+  cases: methods.map(([label, extra]) =>
+    defineCase<Out>({
+      name: `${label} vs LLaDA 1 token/step, code-mdlm, arithmetic gen ${GEN}`,
+      baselineLabel: 'LLaDA 1 token/step',
+      methodLabel: label,
+      baseline,
+      method: () => solve(extra),
+      quality,
+      work: { amount: PROBLEMS * GEN, unit: 'tokens' },
+    }),
+  ),
+});
+await runAndWrite(definition, args.write && !quick ? {} : { write: false });
+model.dispose();
