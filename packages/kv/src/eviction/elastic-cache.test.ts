@@ -35,7 +35,7 @@ describe('elasticMerge', () => {
     expect(cache.positionOffset).toBe(3);
     const k = Array.from((await cache.keys(0).data()) as Float32Array);
     const want = [0.5, 0.5, 4 / 3, 5 / 3, 2, 0, 0.5, 1, 7 / 3, 8 / 3, 0, 1];
-    k.forEach((x, i) => expect(x).toBeCloseTo(want[i], 6));
+    for (let i = 0; i < want.length; i++) expect(k[i]).toBeCloseTo(want[i], 6);
     expect(cache.visibility(0)).toBeNull(); // one layer: every kept slot is its own anchor
   });
 
