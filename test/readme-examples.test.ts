@@ -46,6 +46,8 @@ const EXPECTED: Record<string, (RegExp | string)[]> = {
     /^20 model calls, RMS distance to the exact ODE solution [1-5]\.\de-2$/m,
     /^guided: 20 model calls, 320 item evaluations, 8\/8 in class 1$/m,
   ],
+  // The CUDA backend when a GPU is usable, else the CPU: the same product either way.
+  'kernels-cuda#1': [/^(cpu|cuda) \[ 7, 10, 15, 22 \]$/m],
   'eval#1': [/^0\.497\d+\n(1|0\.99999\d+)\n/, /sum of squares .* PASS relative error/],
   // Particle filtering on a toy 3-step solver (seeded), reproducibility, best-of-N, the particle kernel.
   'scaling#1': [

@@ -294,7 +294,7 @@ describe('options are strict: an unknown key or a bad value names the field and 
     const e = await loadError(dir, { dtype: 'f8' } as never);
     expect([e.code, e.message]).toEqual([
       'options',
-      'loadCausalLM: options is invalid: Unrecognized key: "dtype"; allowed: device, checkFinite',
+      'loadCausalLM: options is invalid: Unrecognized key: "dtype"; allowed: device, checkFinite, quantize',
     ]);
     expect((await loadError(dir, { checkFinite: 'no' } as never)).message).toBe(
       "loadCausalLM: option 'checkFinite' is invalid: Invalid input: expected boolean, received string",
