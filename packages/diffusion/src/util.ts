@@ -4,7 +4,7 @@
  */
 import { parseOptionsWith } from '@hasten/core-tensor';
 import type { z } from 'zod';
-import type { Sample, SampleLike, StepOptions } from './types';
+import type { Sample, SampleLike, SetTimestepsOptions, StepOptions } from './types';
 
 export function f64(x: SampleLike): Sample {
   return x instanceof Float64Array ? x : Float64Array.from(x);
@@ -47,4 +47,23 @@ export function indexOfTimestep(name: string, timesteps: Float64Array, t: number
   }
   if (first >= 0) return first;
   throw new Error(`${name}: timestep ${t} is not in the schedule (${timesteps.length} steps)`);
+}
+
+/**
+ * setTimesteps' argument as options, with exactly one of steps, timesteps and sigmas; `mu` (dynamic
+ * flow shift) only where the scheduler takes it.
+ */
+export function timestepRequest(
+  name: string,
+  options: SetTimestepsOptions | number,
+  allowMu: boolean,
+): SetTimestepsOptions {
+  const o = typeof options === 'number' ? { steps: options } : options;
+  if (
+    [o.steps, o.timesteps, o.sigmas].filter((v) => v !== undefined).length !== 1 ||
+    (!allowMu && o.mu !== undefined)
+  ) {
+    throw new Error(`${name}: setTimesteps needs exactly one of steps, timesteps, sigmas`);
+  }
+  return o;
 }

@@ -18,7 +18,7 @@ import { alphasCumprodOf, vpConfigShape } from '../schedules/betas';
 import { customSigmaSchedule, multistepSchedule, SigmaSpacing } from '../schedules/discrete';
 import { TimestepSpacing } from '../schedules/spacing';
 import type { Sample, SampleLike, Scheduler, SetTimestepsOptions, StepOutput } from '../types';
-import { checkSameLength, f64, indexOfTimestep, parseOptions } from '../util';
+import { checkSameLength, f64, indexOfTimestep, parseOptions, timestepRequest } from '../util';
 
 const NAME = 'DEISMultistepScheduler';
 
@@ -51,10 +51,7 @@ export class DEISMultistepScheduler implements Scheduler {
   }
 
   setTimesteps(options: SetTimestepsOptions | number): void {
-    const o = typeof options === 'number' ? { steps: options } : options;
-    if ([o.steps, o.timesteps, o.sigmas].filter((v) => v !== undefined).length !== 1 || o.mu !== undefined) {
-      throw new Error(`${NAME}: setTimesteps needs exactly one of steps, timesteps, sigmas`);
-    }
+    const o = timestepRequest(NAME, options, false);
     if (o.sigmas) {
       const s = customSigmaSchedule(NAME, o.sigmas, this.alphasCumprod);
       this.timesteps = s.timesteps;

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { alphasCumprodOf, vpConfigShape } from '../schedules/betas';
 import { customSigmaSchedule, FinalSigmasType, multistepSchedule, SigmaSpacing } from '../schedules/discrete';
 import type { Sample, SampleLike, Scheduler, SetTimestepsOptions, StepOutput } from '../types';
-import { checkSameLength, f64, indexOfTimestep, parseOptions } from '../util';
+import { checkSameLength, f64, indexOfTimestep, parseOptions, timestepRequest } from '../util';
 
 const NAME = 'DPMSolverSinglestepScheduler';
 
@@ -84,10 +84,7 @@ export class DPMSolverSinglestepScheduler implements Scheduler {
   }
 
   setTimesteps(options: SetTimestepsOptions | number): void {
-    const o = typeof options === 'number' ? { steps: options } : options;
-    if ([o.steps, o.timesteps, o.sigmas].filter((v) => v !== undefined).length !== 1 || o.mu !== undefined) {
-      throw new Error(`${NAME}: setTimesteps needs exactly one of steps, timesteps, sigmas`);
-    }
+    const o = timestepRequest(NAME, options, false);
     const s = o.sigmas
       ? customSigmaSchedule(NAME, o.sigmas, this.alphasCumprod)
       : multistepSchedule(

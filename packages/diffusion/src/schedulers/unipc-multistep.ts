@@ -18,7 +18,7 @@ import { alphasCumprodOf, vpConfigShape } from '../schedules/betas';
 import { customSigmaSchedule, FinalSigmasType, multistepSchedule, SigmaSpacing } from '../schedules/discrete';
 import { TimestepSpacing } from '../schedules/spacing';
 import type { Sample, SampleLike, Scheduler, SetTimestepsOptions, StepOutput } from '../types';
-import { checkSameLength, f64, indexOfTimestep, parseOptions } from '../util';
+import { checkSameLength, f64, indexOfTimestep, parseOptions, timestepRequest } from '../util';
 
 const NAME = 'UniPCMultistepScheduler';
 
@@ -84,10 +84,7 @@ export class UniPCMultistepScheduler implements Scheduler {
   }
 
   setTimesteps(options: SetTimestepsOptions | number): void {
-    const o = typeof options === 'number' ? { steps: options } : options;
-    if ([o.steps, o.timesteps, o.sigmas].filter((v) => v !== undefined).length !== 1) {
-      throw new Error(`${NAME}: setTimesteps needs exactly one of steps, timesteps, sigmas`);
-    }
+    const o = timestepRequest(NAME, options, true);
     if (o.mu !== undefined) {
       if (!this.config.useDynamicShifting) throw new Error(`${NAME}: mu needs useDynamicShifting: true`);
       this.flowShift = Math.exp(o.mu);
