@@ -162,7 +162,7 @@ async function benchModel(name: string, dir: string, prompt: number[], n: number
     const { m } = models[i];
     const rate = c.work?.methodPerSecond ?? Number.NaN;
     table.push(
-      `| ${name} | ${models[i].label} | ${(m.weightBytes() / 1e6).toFixed(1)} MB | ${rate.toFixed(1)} | ${ceiling(m.weightBytes()).toFixed(1)} | **${c.speedup.ratio.toPrecision(3)}×** [${c.speedup.low.toPrecision(3)}, ${c.speedup.high.toPrecision(3)}] | ${c.quality?.pass ? 'PASS' : 'FAIL'} ${c.quality?.metric} = ${Number(c.quality?.value).toPrecision(3)} |`,
+      `| ${name} | ${models[i].label} | ${(m.weightBytes() / 1e6).toFixed(1)} MB | ${rate.toFixed(1)} | ${ceiling(m.weightBytes()).toFixed(1)} | **${c.speedup.ratio.toPrecision(3)}×** [${c.speedup.low.toPrecision(3)}, ${c.speedup.high.toPrecision(3)}] | ${c.quality?.pass ? 'PASS' : 'FAIL'} ${c.quality?.metric.replaceAll('|', '\\|')} = ${Number(c.quality?.value).toPrecision(3)} |`,
     );
   });
   for (const x of models) {
