@@ -1,48 +1,13 @@
-/**
- * @file Beam search with a process reward model (HF search-and-learn `src/sal/search/beam_search.py`;
- * Snell et al. arXiv 2408.03314). N beams, beam width M (N % M = 0). Each iteration:
- *  1. duplicate the active beams cyclically back up to N ((active × ⌈N/|active|⌉)[:N], sal's rule);
- *  2. propose one step per beam and score the new prefix with the PRM, aggregated over the lineage's
- *     step scores ('last' | 'min' | 'prod' | 'mean');
- *  3. beams that are done are completed; stop once N are complete;
- *  4. keep the top N/M unfinished beams by aggregated score (stable: earlier beam first on ties),
- *     prune the rest.
- * After maxSteps, unfinished beams are cut and completed. Selection: argmax aggregated score over the
- * completed beams. Budget: N (samples, sal's `n`); the trace also counts proposer calls.
- */
-import { z } from 'zod';
-import { aggregationOption, maxStepsOption, proposerOption, scorerOption } from '../common-options';
-import { ScalingError } from '../errors';
+import { parseTreeSearchOptions, type TreeSearchOptions } from '../common-options';
 import { duplicate, type Extended, extendAll, prune, rootCandidate } from '../lineage';
-import { parseOptions, runOptionsShape } from '../options';
 import type { Proposer, Scorer } from '../proposer';
 import { defineStrategy, type Strategy } from '../strategy';
 import type { Candidate } from '../trace';
 
-const BeamSearchOptions = z.strictObject({
-  proposer: proposerOption,
-  scorer: scorerOption,
-  /** N, the number of beams. */
-  budget: z.number().int().positive(),
-  /** M; N/M beams survive each step. */
-  beamWidth: z.number().int().positive().default(4),
-  aggregation: aggregationOption,
-  maxSteps: maxStepsOption,
-  ...runOptionsShape,
-});
-export type BeamSearchOptions<S> = Omit<z.input<typeof BeamSearchOptions>, 'proposer' | 'scorer'> & {
-  proposer: Proposer<S>;
-  scorer: Scorer<S>;
-};
+export type BeamSearchOptions<S> = TreeSearchOptions<S>;
 
 export function beamSearch<S>(options: BeamSearchOptions<S>): Strategy<S> {
-  const o = parseOptions(BeamSearchOptions, options, 'beamSearch');
-  if (o.budget % o.beamWidth !== 0) {
-    throw new ScalingError(
-      'options',
-      `beamSearch: option 'budget' (${o.budget}) must be a multiple of 'beamWidth' (${o.beamWidth})`,
-    );
-  }
+  const o = parseTreeSearchOptions(options, 'beamSearch');
   const proposer = o.proposer as Proposer<S>;
   const scorer = o.scorer as Scorer<S>;
   const n = o.budget;

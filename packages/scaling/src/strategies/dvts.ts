@@ -1,42 +1,12 @@
-/**
- * @file Diverse verifier tree search (HF search-and-learn `diverse_verifier_tree_search.py`; Beeching,
- * Tunstall & Rush, "Scaling test-time compute with open models", HF blog 2024). N/M independent
- * subtrees (N % M = 0), each a greedy search: every iteration a subtree proposes M next steps from its
- * current state, the PRM scores them (aggregated over the lineage), and the best becomes the
- * subtree's state; a subtree stops once its chosen state is done. Each subtree keeps the M
- * candidates of its last expansion, N in all. Selection: argmax aggregated score over the kept
- * candidates that are done (all kept ones if none is). Budget: N (samples).
- */
-import { z } from 'zod';
-import { aggregationOption, maxStepsOption, proposerOption, scorerOption } from '../common-options';
-import { ScalingError } from '../errors';
+import { parseTreeSearchOptions, type TreeSearchOptions } from '../common-options';
 import { duplicate, type Extended, extendAll, prune, rootCandidate } from '../lineage';
-import { parseOptions, runOptionsShape } from '../options';
 import type { Proposer, Scorer } from '../proposer';
 import { defineStrategy, type Strategy } from '../strategy';
 
-const DvtsOptions = z.strictObject({
-  proposer: proposerOption,
-  scorer: scorerOption,
-  budget: z.number().int().positive(),
-  beamWidth: z.number().int().positive().default(4),
-  aggregation: aggregationOption,
-  maxSteps: maxStepsOption,
-  ...runOptionsShape,
-});
-export type DvtsOptions<S> = Omit<z.input<typeof DvtsOptions>, 'proposer' | 'scorer'> & {
-  proposer: Proposer<S>;
-  scorer: Scorer<S>;
-};
+export type DvtsOptions<S> = TreeSearchOptions<S>;
 
 export function dvts<S>(options: DvtsOptions<S>): Strategy<S> {
-  const o = parseOptions(DvtsOptions, options, 'dvts');
-  if (o.budget % o.beamWidth !== 0) {
-    throw new ScalingError(
-      'options',
-      `dvts: option 'budget' (${o.budget}) must be a multiple of 'beamWidth' (${o.beamWidth})`,
-    );
-  }
+  const o = parseTreeSearchOptions(options, 'dvts');
   const proposer = o.proposer as Proposer<S>;
   const scorer = o.scorer as Scorer<S>;
   const m = o.beamWidth;
