@@ -15,6 +15,7 @@ const alias = {
   '@hasten/models/node': src('./packages/models/src/node.ts'),
   '@hasten/models': src('./packages/models/src/index.ts'),
   '@hasten/decoding': src('./packages/decoding/src/index.ts'),
+  '@hasten/diffusion/node': src('./packages/diffusion/src/node.ts'),
   '@hasten/diffusion': src('./packages/diffusion/src/index.ts'),
   '@hasten/scaling': src('./packages/scaling/src/index.ts'),
   '@hasten/eval/node': src('./packages/eval/src/node.ts'),

@@ -6,6 +6,8 @@
  * exact denoiser and probability-flow ODE for testing samplers.
  */
 
+export type { BlockDenoiser, DenoiserPass, RunBlockOptions } from './block-denoiser';
+export { fullForward } from './block-denoiser';
 export { SampleOptions, type SampleResult, sample } from './sample';
 export { DDIMScheduler, DDIMSchedulerOptions, type DDIMStepOptions } from './schedulers/ddim';
 export { DDPMScheduler, DDPMSchedulerOptions } from './schedulers/ddpm';

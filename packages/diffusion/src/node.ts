@@ -1,0 +1,4 @@
+/**
+ * @file @hasten/diffusion/node: Node-only entry (reads model folders from disk). The browser-safe
+ * API is in the main entry; models there are built from bytes already in memory.
+ */
