@@ -17,6 +17,7 @@ const alias = {
   '@hasten/decoding': src('./packages/decoding/src/index.ts'),
   '@hasten/diffusion/node': src('./packages/diffusion/src/node.ts'),
   '@hasten/diffusion': src('./packages/diffusion/src/index.ts'),
+  '@hasten/scaling/adapters': src('./packages/scaling/src/adapters/index.ts'),
   '@hasten/scaling': src('./packages/scaling/src/index.ts'),
   '@hasten/eval/node': src('./packages/eval/src/node.ts'),
   '@hasten/eval': src('./packages/eval/src/index.ts'),

@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // The core stays model-free (issue 12, DESIGN.md): nothing under src/ except src/adapters/ may import
-// @hasten/models, @hasten/decoding or @hasten/diffusion.
+// @hasten/models, @hasten/decoding, @hasten/diffusion or @hasten/kv, nor the adapters themselves (they
+// are the `@hasten/scaling/adapters` entry, never re-exported by the core's index).
 const SRC = fileURLToPath(new URL('.', import.meta.url));
 const FORBIDDEN =
-  /from\s+['"]@hasten\/(models|decoding|diffusion)(\/[^'"]*)?['"]|import\(\s*['"]@hasten\/(models|decoding|diffusion)/;
+  /from\s+['"]@hasten\/(models|decoding|diffusion|kv)(\/[^'"]*)?['"]|import\(\s*['"]@hasten\/(models|decoding|diffusion|kv)|from\s+['"](\.\.?\/)+adapters/;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -29,5 +30,8 @@ describe('the scaling core', () => {
     expect(offenders).toEqual([]);
     // The pattern does catch such an import.
     expect(FORBIDDEN.test("import { generate } from '@hasten/decoding';")).toBe(true);
+    expect(FORBIDDEN.test("import { PagedKVPool } from '@hasten/kv';")).toBe(true);
+    expect(FORBIDDEN.test("export { llmProposer } from './adapters/llm-proposer';")).toBe(true);
+    expect(FORBIDDEN.test("import { fkSteering } from '../strategies/fk-steering';")).toBe(false);
   });
 });
