@@ -6,12 +6,16 @@
  * - baseline: LLaDA (arXiv 2502.09992) with one token per step (steps = genLength), low-confidence
  *   remasking, semi-autoregressive blocks of 32, no cache, no early stop;
  * - methods: Fast-dLLM (arXiv 2505.22618) confidence-threshold commits (0.9), alone, with the prefix
- *   cache and with the dual cache; the dual cache with end-of-text fill; and the factor rule.
+ *   cache and with the dual cache; the dual cache with end-of-text fill; and the factor rule;
+ *   the caches dKV-Cache-Decode (arXiv 2505.15781), dLLM-Cache (arXiv 2506.06295) and
+ *   Elastic-Cache (arXiv 2510.14973) alone at one token per step (what the cache costs in
+ *   agreement) and Elastic-Cache under threshold commits (its paper's setting); LocalLeap's anchor
+ *   commits (arXiv 2510.07081) alone and with the dual cache and end-of-text fill.
  * Quality: accuracy of the method's answers (checkArithmetic: the last integer of the text) against
  * the baseline's, pass when it loses at most 1 point. The metric also states tokens per forward.
  * Speed: wall time of the same problems (so tokens/s ratio = speed-up, generated positions per second).
  *
- *   npm run bench:dllm -w @hasten/decoding -- [--quick] [--problems N] [--gen N] [--block N] [--operations N]
+ *   npm run bench:dllm -w @hasten/decoding -- [--quick] [--problems N] [--gen N] [--block N] [--operations N] [--only SUBSTRING]
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +32,7 @@ const { values: args } = parseArgs({
     block: { type: 'string' },
     operations: { type: 'string' },
     write: { type: 'boolean', default: true },
+    only: { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -98,6 +103,21 @@ const methods: [string, Partial<DiffusionOptions>][] = [
   ],
   ['Fast-dLLM threshold 0.9 + dual cache + eos-fill', { commit: 'threshold', threshold: 0.9, cache: 'dual' }],
   ['Fast-dLLM factor 1 + dual cache + eos-fill', { commit: 'factor', factor: 1, cache: 'dual' }],
+  ['dKV-Cache-Decode (refresh 8), 1 token/step', { steps: GEN, cache: 'dkv', eosFill: false }],
+  [
+    'dLLM-Cache (K_p 100, K_r 7, rho 0.25), 1 token/step',
+    { steps: GEN, cache: 'dllm-cache', eosFill: false },
+  ],
+  [
+    'Elastic-Cache (gamma 0.9, window 16), 1 token/step',
+    { steps: GEN, cache: 'elastic', window: 16, eosFill: false },
+  ],
+  [
+    'Fast-dLLM threshold 0.9 + Elastic-Cache (gamma 0.9, window 16) + eos-fill',
+    { commit: 'threshold', threshold: 0.9, cache: 'elastic', window: 16 },
+  ],
+  ['LocalLeap (anchor 0.9, local 0.7, radius 2)', { commit: 'local-leap', eosFill: false }],
+  ['LocalLeap + dual cache + eos-fill', { commit: 'local-leap', cache: 'dual' }],
 ];
 
 const definition = defineBenchmark({
@@ -106,17 +126,20 @@ const definition = defineBenchmark({
   description: `masked diffusion decoding of code-mdlm on ${PROBLEMS} arithmetic problems (${OPERATIONS} operations, seed 0), generation length ${GEN}, blocks of ${BLOCK}; baseline LLaDA one token per step`,
   warmup: 0,
   repeats: 1,
-  cases: methods.map(([label, extra]) =>
-    defineCase<Out>({
-      name: `${label} vs LLaDA 1 token/step, code-mdlm, arithmetic gen ${GEN}`,
-      baselineLabel: 'LLaDA 1 token/step',
-      methodLabel: label,
-      baseline,
-      method: () => solve(extra),
-      quality,
-      work: { amount: PROBLEMS * GEN, unit: 'tokens' },
-    }),
-  ),
+  // --only SUBSTRING: the methods whose label contains it (each still against its own baseline run).
+  cases: methods
+    .filter(([label]) => !args.only || label.includes(args.only))
+    .map(([label, extra]) =>
+      defineCase<Out>({
+        name: `${label} vs LLaDA 1 token/step, code-mdlm, arithmetic gen ${GEN}`,
+        baselineLabel: 'LLaDA 1 token/step',
+        methodLabel: label,
+        baseline,
+        method: () => solve(extra),
+        quality,
+        work: { amount: PROBLEMS * GEN, unit: 'tokens' },
+      }),
+    ),
 });
 await runAndWrite(definition, args.write && !quick ? {} : { write: false });
 model.dispose();

@@ -121,6 +121,20 @@ describe('code-mdlm fixture', () => {
     cache.dispose();
   });
 
+  it("outputQueries: the last N positions' queries of every layer, as the wrapped model returns them", async () => {
+    const ids = Int32Array.from((await ref.input_ids.data()) as Int32Array).slice(0, 24);
+    const tokens = tensor(ids, [1, 24], { dtype: 'i32' });
+    const out = await model.forward({ tokens, outputQueries: 3 });
+    const c = model.config;
+    expect(out.queries?.length).toBe(c.numLayers);
+    for (const q of out.queries ?? []) expect(q.length).toBe(c.numHeads * 3 * c.headDim);
+    const all = tensor(new Uint8Array(24 * 24).fill(1), [1, 1, 24, 24], { dtype: 'bool' });
+    const direct = await model.model.forward({ tokens, attention: all, writeCache: false, outputQueries: 3 });
+    expect(out.queries).toEqual(direct.queries);
+    all.dispose();
+    tokens.dispose();
+  });
+
   it('names bad config fields and unknown forward options', async () => {
     expect(() => maskedDiffusionOptionsFromConfig({ vocab_size: 260 })).toThrow(/mask_token_id/);
     expect(() =>

@@ -54,6 +54,12 @@ export interface DiffusionForwardInput {
   /** Logits of the last N positions only (default all S). */
   logitsToKeep?: number;
   outputHiddenStates?: boolean;
+  /**
+   * Also return every layer's queries (after RoPE) of the last N new positions (CausalLM's
+   * `outputQueries`; native models only): attention weights against `cache.keys(layer)` (e.g.
+   * Elastic-Cache's drift test in @hasten/decoding).
+   */
+  outputQueries?: number;
 }
 
 export interface MaskedDiffusionConfig extends ModelConfig {
@@ -98,6 +104,7 @@ const ForwardSchema = z.strictObject({
   writeCache: z.boolean().optional(),
   logitsToKeep: z.number().int().positive().optional(),
   outputHiddenStates: z.boolean().optional(),
+  outputQueries: z.number().int().positive().optional(),
 });
 
 /** The block index of position p under block-causal attention. */
@@ -190,6 +197,7 @@ export class NativeMaskedDiffusionLM implements MaskedDiffusionLM {
         writeCache: o.writeCache ?? false,
         ...(o.logitsToKeep !== undefined ? { logitsToKeep: o.logitsToKeep } : {}),
         ...(o.outputHiddenStates ? { outputHiddenStates: true } : {}),
+        ...(o.outputQueries !== undefined ? { outputQueries: o.outputQueries } : {}),
       });
     } finally {
       mask.dispose();

@@ -11,10 +11,13 @@
  *   the most confident ones ('low-confidence') or uniformly chosen ones ('random');
  * - 'threshold' / 'factor': Fast-dLLM's parallel rules (fast-dllm-threshold.ts, fast-dllm-factor.ts),
  *   at least one token per step, until the block has no mask left;
+ * - 'local-leap': LocalLeap's anchors and the relaxed commits near them (local-leap.ts);
  * or, with sampler 'first-hitting', exactly one token at the first-hitting position (first-hitting.ts).
  * Committed tokens are never re-masked. With `eosFill` (default), once an <eos> is committed the
  * masked positions after it become <eos> and are not decoded (eos-fill.ts); a block with no mask left
- * costs no forward. The cache (fast-dllm-cache.ts) decides what each step forwards.
+ * costs no forward. The cache decides what each step forwards: Fast-dLLM's prefix / dual
+ * (fast-dllm-cache.ts), dKV-Cache (dkv-cache.ts), dLLM-Cache (dllm-cache.ts) or Elastic-Cache
+ * (elastic-cache.ts).
  *
  * Rows of a batch are decoded one after the other, each with its own Philox stream
  * (rng(seed).fold(row)). One event per step: the positions committed and why, so a UI can draw the
@@ -27,13 +30,18 @@ import { DecodingError } from '../errors';
 import { checkTokenIds, resolvePrompts } from '../generation/inputs';
 import { parseOptions, requireOption } from '../options';
 import { rowGenerators } from '../sampling/select';
+import { DkvCacheForwarder } from './dkv-cache';
+import { DLLM_CACHE_DEFAULTS, DllmCacheForwarder } from './dllm-cache';
+import { ElasticCacheForwarder } from './elastic-cache';
 import { eosFill } from './eos-fill';
 import { BlockForwarder } from './fast-dllm-cache';
 import { factorCommitCount } from './fast-dllm-factor';
 import { thresholdCommitCount } from './fast-dllm-threshold';
 import { firstHit } from './first-hitting';
 import { byConfidence, numTransferTokens, type Prediction, predict } from './llada';
+import { type LocalLeapSettings, localLeapCommits } from './local-leap';
 import { type DiffusionOptions, DiffusionOptionsSchema, type ParsedDiffusionOptions } from './options';
+import type { StepForwarder } from './position-cache';
 
 export type CommitReason =
   | 'low-confidence'
@@ -41,6 +49,8 @@ export type CommitReason =
   | 'threshold'
   | 'factor'
   | 'first-hitting'
+  | 'anchor'
+  | 'local-leap'
   | 'eos-fill';
 
 export interface DiffusionCommit {
@@ -112,7 +122,21 @@ interface Plan {
   eos: number | undefined;
   attention: 'bidirectional' | 'block-causal';
   gens: Philox[];
+  localLeap: LocalLeapSettings;
 }
+
+/** Options that apply to one cache or commit rule only: naming them with another is an error. */
+const ONLY: [keyof ParsedDiffusionOptions, 'cache' | 'commit', string][] = [
+  ['promptRefreshEvery', 'cache', 'dllm-cache'],
+  ['responseRefreshEvery', 'cache', 'dllm-cache'],
+  ['refreshRatio', 'cache', 'dllm-cache'],
+  ['driftThreshold', 'cache', 'elastic'],
+  ['driftLayer', 'cache', 'elastic'],
+  ['window', 'cache', 'elastic'],
+  ['anchorThreshold', 'commit', 'local-leap'],
+  ['localThreshold', 'commit', 'local-leap'],
+  ['leapRadius', 'commit', 'local-leap'],
+];
 
 const WHERE = 'generateDiffusion';
 
@@ -163,6 +187,41 @@ function plan(model: MaskedDiffusionLM, options: DiffusionOptions): Plan {
       `${WHERE}: the longest prompt (${longest} tokens) plus genLength ${o.genLength} needs ${longest + o.genLength} positions; the model's context length is ${model.config.contextLength}`,
     );
   }
+  for (const [field, key, value] of ONLY) {
+    if (o[field] !== undefined) {
+      requireOption(o[key] === value, WHERE, key, `'${value}' when option '${field}' is set`, o[key]);
+    }
+  }
+  if (o.cache === 'dllm-cache') {
+    requireOption(
+      o.refreshEvery === undefined,
+      WHERE,
+      'refreshEvery',
+      "unset with cache 'dllm-cache' (it refreshes by promptRefreshEvery / responseRefreshEvery)",
+      o.refreshEvery,
+    );
+  }
+  if (o.driftLayer !== undefined) {
+    requireOption(
+      o.driftLayer < model.config.numLayers,
+      WHERE,
+      'driftLayer',
+      `a layer index in [0, ${model.config.numLayers})`,
+      o.driftLayer,
+    );
+  }
+  const localLeap: LocalLeapSettings = {
+    anchorThreshold: o.anchorThreshold ?? 0.9,
+    localThreshold: o.localThreshold ?? 0.7,
+    leapRadius: o.leapRadius ?? 2,
+  };
+  requireOption(
+    localLeap.localThreshold <= localLeap.anchorThreshold,
+    WHERE,
+    'localThreshold',
+    `at most anchorThreshold ${localLeap.anchorThreshold} (the relaxed bar near an anchor)`,
+    localLeap.localThreshold,
+  );
   const cfgEos = model.config.eosTokenId;
   const eos = o.eosTokenId ?? (Array.isArray(cfgEos) ? cfgEos[0] : cfgEos) ?? o.tokenizer?.eosTokenId;
   if (eos !== undefined) checkTokenIds([eos], V, 'eosTokenId', WHERE);
@@ -176,6 +235,7 @@ function plan(model: MaskedDiffusionLM, options: DiffusionOptions): Plan {
     eos,
     attention,
     gens: rowGenerators(o.seed, prompts.length),
+    localLeap,
   };
 }
 
@@ -248,7 +308,7 @@ async function* decodeRow(
   const gen = p.gens[r];
   const attention: DiffusionAttention =
     p.attention === 'bidirectional' ? 'bidirectional' : { blockLength: p.blockLength, offset: P0 };
-  const fwd = new BlockForwarder(model, o.cache, attention, L, o.refreshEvery);
+  const fwd = forwarder(model, o, attention, L, P0);
   const aborted = () => o.signal?.aborted === true;
   let step = 0;
   let time = 1;
@@ -325,6 +385,18 @@ async function* decodeRow(
           } else if (o.commit === 'factor') {
             k = factorCommitCount(sorted, o.factor);
             reason = 'factor';
+          } else if (o.commit === 'local-leap') {
+            k = 0;
+            reason = 'local-leap';
+            for (const pick of localLeapCommits(preds, p.localLeap)) {
+              const pr = preds[pick.index];
+              commits.push({
+                position: pr.position,
+                token: pr.token,
+                reason: pick.reason,
+                confidence: pr.confidence,
+              });
+            }
           } else {
             k = Math.min(schedule[i], preds.length);
             reason = o.remasking;
@@ -381,4 +453,33 @@ async function* decodeRow(
     finishReason,
     forwards: fwd.forwards,
   };
+}
+
+/** The cache a row decodes with (see options.ts `cache`). */
+function forwarder(
+  model: MaskedDiffusionLM,
+  o: ParsedDiffusionOptions,
+  attention: DiffusionAttention,
+  L: number,
+  promptLength: number,
+): StepForwarder {
+  switch (o.cache) {
+    case 'dkv':
+      return new DkvCacheForwarder(model, attention, L, o.refreshEvery);
+    case 'dllm-cache':
+      return new DllmCacheForwarder(model, attention, L, promptLength, {
+        promptRefreshEvery: o.promptRefreshEvery ?? DLLM_CACHE_DEFAULTS.promptRefreshEvery,
+        responseRefreshEvery: o.responseRefreshEvery ?? DLLM_CACHE_DEFAULTS.responseRefreshEvery,
+        refreshRatio: o.refreshRatio ?? DLLM_CACHE_DEFAULTS.refreshRatio,
+      });
+    case 'elastic':
+      return new ElasticCacheForwarder(model, attention, L, {
+        driftThreshold: o.driftThreshold ?? 0.9,
+        ...(o.driftLayer !== undefined ? { driftLayer: o.driftLayer } : {}),
+        ...(o.window !== undefined ? { window: o.window } : {}),
+        ...(o.refreshEvery !== undefined ? { refreshEvery: o.refreshEvery } : {}),
+      });
+    default:
+      return new BlockForwarder(model, o.cache, attention, L, o.refreshEvery);
+  }
 }

@@ -24,23 +24,50 @@ export const DiffusionOptionsSchema = z.strictObject({
   /** What ranks the masked positions: the model's probability of its token, or a uniform draw. */
   remasking: z.enum(['low-confidence', 'random']).default('low-confidence'),
   /**
-   * How many positions a step commits: LLaDA's schedule, Fast-dLLM's confidence threshold, or
-   * Fast-dLLM's factor rule (both need remasking 'low-confidence').
+   * How many positions a step commits: LLaDA's schedule, Fast-dLLM's confidence threshold,
+   * Fast-dLLM's factor rule, or LocalLeap's anchors and local commits (local-leap.ts; all but
+   * 'schedule' need remasking 'low-confidence').
    */
-  commit: z.enum(['schedule', 'threshold', 'factor']).default('schedule'),
+  commit: z.enum(['schedule', 'threshold', 'factor', 'local-leap']).default('schedule'),
   /** Confidence threshold of commit 'threshold' (Fast-dLLM default 0.9). */
   threshold: z.number().gt(0).max(1).default(0.9),
   /** Factor f of commit 'factor' (Fast-dLLM: commit while (n + 1)(1 - c_n) < f). */
   factor: z.number().gt(0).default(1),
+  /** LocalLeap: confidence of an anchor (default 0.9). commit 'local-leap' only. */
+  anchorThreshold: z.number().gt(0).max(1).optional(),
+  /** LocalLeap: the relaxed confidence of a position near an anchor (default 0.7). */
+  localThreshold: z.number().gt(0).max(1).optional(),
+  /** LocalLeap: how far (in positions) from an anchor the relaxed bar applies (default 2). */
+  leapRadius: z.number().int().min(1).optional(),
   /**
    * 'step': LLaDA's step sampler; 'first-hitting': one forward per token, at the position and time
    * of the next unmasking (arXiv 2409.02908; ignores steps, remasking and commit).
    */
   sampler: z.enum(['step', 'first-hitting']).default('step'),
-  /** Fast-dLLM KV cache: none (LLaDA), prefix, or dual (prefix + stale suffix). */
-  cache: z.enum(['none', 'prefix', 'dual']).default('none'),
-  /** Recompute the cache every this many steps within a block (default: at block starts only). */
+  /**
+   * KV cache: none (LLaDA); Fast-dLLM's prefix or dual (prefix + stale suffix); 'dkv'
+   * (dKV-Cache-Decode, delayed caching of decoded tokens: dkv-cache.ts); 'dllm-cache' (rare prompt
+   * refresh, partial response refresh: dllm-cache.ts); 'elastic' (Elastic-Cache, attention-drift
+   * triggered refresh and a sliding window: elastic-cache.ts).
+   */
+  cache: z.enum(['none', 'prefix', 'dual', 'dkv', 'dllm-cache', 'elastic']).default('none'),
+  /**
+   * Recompute the whole cache every this many steps within a block (prefix, dual, elastic: default
+   * at block starts only; dkv: default 8, dKV-Cache's cache_reloading_step).
+   */
   refreshEvery: z.number().int().min(1).optional(),
+  /** dLLM-Cache K_p: refresh the prompt features every this many steps (default 100). */
+  promptRefreshEvery: z.number().int().min(1).optional(),
+  /** dLLM-Cache K_r: refresh the response features every this many steps (default 7). */
+  responseRefreshEvery: z.number().int().min(1).optional(),
+  /** dLLM-Cache rho: fraction of the response recomputed between refreshes (default 0.25). */
+  refreshRatio: z.number().min(0).max(1).optional(),
+  /** Elastic-Cache gamma: refresh when the attention drift's cosine similarity is below it (0.9). */
+  driftThreshold: z.number().min(0).max(1).optional(),
+  /** Elastic-Cache: layer of the drift test (default the last layer). */
+  driftLayer: z.number().int().min(0).optional(),
+  /** Elastic-Cache beta: masked positions of the block in the sliding window (default all). */
+  window: z.number().int().min(1).optional(),
   /** Default: the model's ('bidirectional' for LLaDA-style checkpoints). */
   attention: z.enum(['bidirectional', 'block-causal']).optional(),
   /** End-of-text id (default: the model config's first eosTokenId, else the tokenizer's). */
