@@ -46,11 +46,15 @@ export {
   pow,
   sub,
 } from './ops/binary/binary';
+export type { Conv2dAttrs, Conv2dOptions } from './ops/conv2d/conv2d';
+export { conv2d } from './ops/conv2d/conv2d';
 export type { CastAttrs } from './ops/copy/copy';
 export { cast, clone } from './ops/copy/copy';
 export type { CumsumAttrs } from './ops/cumsum/cumsum';
 export { cumsum } from './ops/cumsum/cumsum';
 export { embedding } from './ops/embedding/embedding';
+export type { GroupnormAttrs } from './ops/groupnorm/groupnorm';
+export { groupnorm } from './ops/groupnorm/groupnorm';
 export { cpuMatmulInfo } from './ops/matmul/gemm-runtime';
 export type { MatmulAttrs } from './ops/matmul/matmul';
 export { linear, matmul } from './ops/matmul/matmul';

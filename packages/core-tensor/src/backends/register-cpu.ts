@@ -7,11 +7,15 @@
 import { ARITHMETIC_OPS, COMPARISON_OPS } from '../ops/binary/binary';
 import { binaryFast } from '../ops/binary/fast';
 import { binaryReference } from '../ops/binary/reference';
+import { conv2dFast } from '../ops/conv2d/fast';
+import { conv2dReference } from '../ops/conv2d/reference';
 import { copyFast } from '../ops/copy/fast';
 import { castReference, copyReference } from '../ops/copy/reference';
 import { cumsumReference } from '../ops/cumsum/reference';
 import { embeddingFast } from '../ops/embedding/fast';
 import { embeddingReference } from '../ops/embedding/reference';
+import { groupnormFast } from '../ops/groupnorm/fast';
+import { groupnormReference } from '../ops/groupnorm/reference';
 import { matmulReference } from '../ops/matmul/reference';
 import { matmulWasm } from '../ops/matmul/wasm-kernel';
 import { rmsnormFast } from '../ops/norm/fast';
@@ -58,6 +62,8 @@ const REFERENCE: Record<string, KernelFn> = {
   cumsum: cumsumReference,
   sdpa: sdpaReference,
   pagedSdpa: pagedSdpaReference,
+  conv2d: conv2dReference,
+  groupnorm: groupnormReference,
 };
 
 /** Fast CPU kernels that replace a reference kernel on the 'cpu' backend. */
@@ -78,6 +84,8 @@ const CPU_FAST: Record<string, KernelFn> = {
   softmax: softmaxFast,
   logSoftmax: softmaxFast,
   copy: copyFast,
+  conv2d: conv2dFast,
+  groupnorm: groupnormFast,
 };
 
 let done = false;
