@@ -8,6 +8,36 @@
 
 export type { BlockDenoiser, DenoiserPass, RunBlockOptions } from './block-denoiser';
 export { fullForward } from './block-denoiser';
+export {
+  type BranchCounts,
+  type CacheContext,
+  type CachedDenoiser,
+  CacheGuardOptions,
+  type CachePolicy,
+  type CacheStats,
+  type CacheTraceEntry,
+  cachedDenoiser,
+  type SamplingCache,
+} from './caches/cached-denoiser';
+export { DeepCacheOptions, deepCache } from './caches/deep-cache';
+export { DeltaDiTOptions, deltaDiT } from './caches/delta-dit';
+export { FirstBlockCacheOptions, firstBlockCache } from './caches/first-block-cache';
+export { ForaOptions, fora } from './caches/fora';
+export {
+  calibrateMagCache,
+  MagCacheOptions,
+  type MagRatios,
+  magCache,
+  magCacheCalibration,
+} from './caches/mag-cache';
+export { RasOptions, ras } from './caches/ras';
+export { StaticScheduleOptions, staticSchedule } from './caches/static-schedule';
+export { TaylorSeerOptions, taylorSeer } from './caches/taylor-seer';
+export { TeaCacheOptions, teaCache } from './caches/tea-cache';
+export { ToCaOptions, toCa } from './caches/to-ca';
+export { DiT, DiTConfig } from './models/dit';
+export { type ClassifierRows, GlyphClassifier, GlyphClassifierConfig } from './models/glyph-classifier';
+export { UNet, UNetConfig } from './models/unet';
 export { SampleOptions, type SampleResult, sample } from './sample';
 export { DDIMScheduler, DDIMSchedulerOptions, type DDIMStepOptions } from './schedulers/ddim';
 export { DDPMScheduler, DDPMSchedulerOptions } from './schedulers/ddpm';
@@ -70,6 +100,7 @@ export {
 } from './schedules/sigmas';
 export { roundHalfEven, SpacingOptions, spacedTimesteps, TimestepSpacing } from './schedules/spacing';
 export { GaussianMixture, GaussianMixtureSpec, type NoiseParameterisation } from './testing/gaussian-mixture';
+export { ToyBlockDenoiser, ToyBlockDenoiserOptions } from './testing/toy-block-denoiser';
 export type {
   Denoiser,
   PredictionType,

@@ -147,3 +147,30 @@ describe('sample with classifier-free guidance', () => {
     );
   });
 });
+
+describe('sample: cache option', () => {
+  it('tells the cache the number of denoiser calls and the index of each call', () => {
+    const events: string[] = [];
+    const cache = {
+      beginGeneration: (n: number) => events.push(`begin ${n}`),
+      beginStep: (i: number) => events.push(`step ${i}`),
+    };
+    const denoiser = Object.assign((x: Float64Array) => x.map(() => 0), {
+      predictionType: 'epsilon' as const,
+    });
+    const noise = new Float64Array(4).fill(1);
+    const a = sample(new EulerDiscreteScheduler(), denoiser, { steps: 3, batch: 2, dim: 2, noise, cache });
+    expect(events).toEqual(['begin 3', 'step 0', 'step 1', 'step 2']);
+    const b = sample(new EulerDiscreteScheduler(), denoiser, { steps: 3, batch: 2, dim: 2, noise });
+    expect(Array.from(a.sample)).toEqual(Array.from(b.sample));
+    expect(() =>
+      sample(new EulerDiscreteScheduler(), denoiser, {
+        steps: 3,
+        batch: 2,
+        dim: 2,
+        noise,
+        cache: {} as never,
+      }),
+    ).toThrow(/option 'cache' is invalid: expected an object with beginGeneration/);
+  });
+});

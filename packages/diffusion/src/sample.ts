@@ -9,6 +9,7 @@
  */
 import type { Philox } from '@hasten/core-tensor';
 import { z } from 'zod';
+import type { SamplingCache } from './caches/cached-denoiser';
 import type { Denoiser, Sample, SampleLike, Scheduler } from './types';
 import { f64, parseOptions } from './util';
 
@@ -33,6 +34,20 @@ export const SampleOptions = z.strictObject({
   guidanceRescale: z.number().min(0).max(1).default(0),
   /** [lo, hi]: guide only while lo < σ ≤ hi (σ = scheduler.sigmas at the step). */
   guidanceInterval: z.tuple([z.number(), z.number()]).optional(),
+  /**
+   * A feature cache (e.g. a `cachedDenoiser`): told the number of denoiser calls before the loop
+   * (`beginGeneration`) and the index of each call (`beginStep`).
+   */
+  cache: z
+    .custom<SamplingCache>(
+      (v) =>
+        (typeof v === 'object' || typeof v === 'function') &&
+        v !== null &&
+        typeof (v as SamplingCache).beginGeneration === 'function' &&
+        typeof (v as SamplingCache).beginStep === 'function',
+      { message: 'expected an object with beginGeneration(steps) and beginStep(index)' },
+    )
+    .optional(),
 });
 export type SampleOptions = z.input<typeof SampleOptions>;
 
@@ -70,7 +85,9 @@ export function sample<C>(
   let nfe = 0;
   let items = 0;
   const uncond = new Array<C | null>(batch).fill(null);
+  o.cache?.beginGeneration(scheduler.timesteps.length);
   scheduler.timesteps.forEach((t, i) => {
+    o.cache?.beginStep(i);
     const input = scheduler.scaleModelInput(x, t);
     const sigma = scheduler.sigmas[i];
     const inInterval =
