@@ -20,7 +20,7 @@ export type { ModelErrorCode } from './errors';
 export { ModelError } from './errors';
 export { fromSafetensors } from './from-safetensors';
 export { LlamaModel } from './llama/model';
-export type { QuantizeOptions } from './llama/quantize';
+export type { LinearFormat, QuantizeOptions } from './llama/quantize';
 export type { LayerWeights, LinearWeight, LlamaModelOptions, LlamaWeights } from './llama/weights';
 export { checkWeights, expectedWeights } from './llama/weights';
 export type {
@@ -32,6 +32,22 @@ export type {
   MaskedDiffusionOptions,
 } from './masked-diffusion-lm';
 export { blockOf, maskedDiffusionOptionsFromConfig, NativeMaskedDiffusionLM } from './masked-diffusion-lm';
+// quantized models (src/quant/): AWQ scaling, mixed-precision plans, safetensors layout, GGUF mapping
+export type { AwqGroupReport, AwqOptions } from './quant/awq';
+export { awqScale } from './quant/awq';
+export type { GGUFExportOptions, GGUFTensorInfoLike } from './quant/gguf-llama';
+export {
+  configFromGGUF,
+  llamaToGGUF,
+  weightsFromGGUF,
+} from './quant/gguf-llama';
+export type { MixedPrecisionOptions, PlanItem } from './quant/mixed-precision-plan';
+export { allocateBits, mixedPrecisionPlan } from './quant/mixed-precision-plan';
+export type { NextTokenNllOptions } from './quant/next-token-nll';
+export { nextTokenNll } from './quant/next-token-nll';
+export { quantizedCheckpoint, readQuantizedWeights } from './quant/quantized-safetensors';
+export type { GGMLTypeName, GGUFTensorInput, GGUFValue, WriteGGUFOptions } from './quant/write-gguf';
+export { writeGGUF } from './quant/write-gguf';
 export { ByteTokenizer } from './tokenizers/byte';
 export { HFTokenizer } from './tokenizers/hf';
 export type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerFiles } from './tokenizers/tokenizer';

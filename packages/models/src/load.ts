@@ -14,6 +14,7 @@ import { readJsonFile, requireDir } from './files';
 import { LlamaModel } from './llama/model';
 import { QuantizeOptions } from './llama/quantize';
 import { deviceOption, parseOptions } from './options';
+import { isQuantizedCheckpoint, readQuantizedWeights } from './quant/quantized-safetensors';
 import { type Tokenizer, tokenizerFromFiles } from './tokenizers/tokenizer';
 
 const LoadOptions = z.strictObject({
@@ -65,6 +66,13 @@ export async function loadCausalLM(dir: string, opts: LoadOptions = {}): Promise
   const weights = await openWeights(dir);
   try {
     const { quantize, ...rest } = o;
+    if (isQuantizedCheckpoint(weights)) {
+      // A checkpoint written by saveQuantized (src/quant/): linears kept as stored.
+      if (quantize)
+        throw new ModelError('input', `loadCausalLM: ${dir} is already quantized; drop 'quantize'`);
+      const device = rest.device ?? 'cpu';
+      return new LlamaModel(config, await readQuantizedWeights(config, weights, device, dir), device);
+    }
     const model = await LlamaModel.fromSafetensors(config, weights, { ...rest, source: dir });
     return quantize ? model.quantize(quantize) : model;
   } finally {

@@ -108,6 +108,12 @@ export class LlamaModel implements CausalLM {
     return this;
   }
 
+  /** The weights as held (f32 tensors and QuantizedWeights), for savers and exporters (src/quant/); read only. */
+  get heldWeights(): LlamaWeights {
+    this.assertLive('heldWeights');
+    return this.weights;
+  }
+
   /** Bytes of the weights as held (f32 tensors, quantized weights; a tied head counted once). */
   weightBytes(): number {
     const w = this.weights;

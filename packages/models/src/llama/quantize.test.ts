@@ -95,7 +95,7 @@ describe('LlamaModel.quantize', () => {
     expect(() => m.quantize({ format: 'int8' })).toThrow(/already quantized \(q8_0\)/);
     expect(() => f32.quantize({ format: 'int3' as never })).toThrow(/format/);
     expect(() => f32.quantize({ format: 'int8', bits: 8 } as never)).toThrow(
-      /"bits".*allowed: format, groupSize, lmHead/,
+      /"bits".*allowed: format, groupSize, symmetric, lmHead, plan/,
     );
     m.dispose();
     f32.dispose();
