@@ -10,19 +10,25 @@
  *   the caches dKV-Cache-Decode (arXiv 2505.15781), dLLM-Cache (arXiv 2506.06295) and
  *   Elastic-Cache (arXiv 2510.14973) alone at one token per step (what the cache costs in
  *   agreement) and Elastic-Cache under threshold commits (its paper's setting); LocalLeap's anchor
- *   commits (arXiv 2510.07081) alone and with the dual cache and end-of-text fill.
+ *   commits (arXiv 2510.07081) alone and with the dual cache and end-of-text fill; Learn2PD's
+ *   learned commit filter (arXiv 2509.25188; fixtures/code-mdlm/learn2pd.json at its stored tau,
+ *   trained on other seeds) alone, with end-of-text fill, and with the dual cache too; AR-guided
+ *   decoding (arXiv 2505.21467's guided diffusion as read in src/dllm/ar-guided.ts: the fixture
+ *   code-target checks the proposals; its forwards are in the wall time) alone, with end-of-text
+ *   fill, and with the diffusion model's own pick where the AR model disagrees at once.
  * Quality: accuracy of the method's answers (checkArithmetic: the last integer of the text) against
  * the baseline's, pass when it loses at most 1 point. The metric also states tokens per forward.
  * Speed: wall time of the same problems (so tokens/s ratio = speed-up, generated positions per second).
  *
  *   npm run bench:dllm -w @hasten/decoding -- [--quick] [--problems N] [--gen N] [--block N] [--operations N] [--only SUBSTRING]
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { arithmeticTask, checkArithmetic, defineBenchmark, defineCase } from '@hasten/eval';
 import { findRepoRoot, runAndWrite } from '@hasten/eval/node';
-import { loadMaskedDiffusionLM } from '@hasten/models/node';
-import { type DiffusionOptions, generateDiffusion } from '../src/index';
+import { loadCausalLM, loadMaskedDiffusionLM } from '@hasten/models/node';
+import { type DiffusionOptions, generateDiffusion, parseLearn2pdFilter } from '../src/index';
 
 const { values: args } = parseArgs({
   options: {
@@ -47,6 +53,10 @@ if (GEN % BLOCK !== 0) throw new Error(`--block ${BLOCK} must divide --gen ${GEN
 
 const BOS = 256;
 const model = await loadMaskedDiffusionLM(join(findRepoRoot(), 'fixtures', 'code-mdlm'));
+const learn2pdFilter = parseLearn2pdFilter(
+  JSON.parse(readFileSync(join(findRepoRoot(), 'fixtures', 'code-mdlm', 'learn2pd.json'), 'utf8')),
+);
+const arModel = await loadCausalLM(join(findRepoRoot(), 'fixtures', 'code-target'));
 const items = arithmeticTask({ seed: 0, count: PROBLEMS, operations: OPERATIONS }).items;
 const prompts = items.map((it) => [BOS, ...new TextEncoder().encode(it.prompt)]);
 const decoder = new TextDecoder();
@@ -118,6 +128,18 @@ const methods: [string, Partial<DiffusionOptions>][] = [
   ],
   ['LocalLeap (anchor 0.9, local 0.7, radius 2)', { commit: 'local-leap', eosFill: false }],
   ['LocalLeap + dual cache + eos-fill', { commit: 'local-leap', cache: 'dual' }],
+  [
+    `Learn2PD (MLP filter, tau ${learn2pdFilter.threshold})`,
+    { commit: 'learn2pd', learn2pdFilter, eosFill: false },
+  ],
+  [`Learn2PD (tau ${learn2pdFilter.threshold}) + eos-fill`, { commit: 'learn2pd', learn2pdFilter }],
+  [
+    `Learn2PD (tau ${learn2pdFilter.threshold}) + dual cache + eos-fill`,
+    { commit: 'learn2pd', learn2pdFilter, cache: 'dual' },
+  ],
+  ['AR-guided (code-target greedy check)', { commit: 'ar-guided', arModel, eosFill: false }],
+  ['AR-guided (code-target) + eos-fill', { commit: 'ar-guided', arModel }],
+  ['AR-guided (code-target, fallback dllm) + eos-fill', { commit: 'ar-guided', arModel, arFallback: 'dllm' }],
 ];
 
 const definition = defineBenchmark({
@@ -143,3 +165,4 @@ const definition = defineBenchmark({
 });
 await runAndWrite(definition, args.write && !quick ? {} : { write: false });
 model.dispose();
+arModel.dispose();

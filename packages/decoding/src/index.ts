@@ -8,6 +8,8 @@ export type { LeftPadded } from './batch/left-pad';
 export { leftPad } from './batch/left-pad';
 export type { BeamSearchOptions, BeamSearchResult, BeamSequence } from './beam/beam-search';
 export { BeamSearchOptionsSchema, beamSearch } from './beam/beam-search';
+// Learn2PD's learned commit filter and AR-guided diffusion (commit 'learn2pd' / 'ar-guided').
+export type { ArFallback, ArGuidedReason } from './dllm/ar-guided';
 export type {
   CommitReason,
   DiffusionCommit,
@@ -21,6 +23,15 @@ export type {
 } from './dllm/generate-diffusion';
 // Masked diffusion LMs (LLaDA, Fast-dLLM, first-hitting sampler).
 export { generateDiffusion, streamDiffusion } from './dllm/generate-diffusion';
+export type { Learn2pdFilter } from './dllm/learn2pd';
+export { LEARN2PD_FEATURES, Learn2pdFilterSchema, parseLearn2pdFilter } from './dllm/learn2pd';
+export type { Learn2pdTrace, TrainOptions as Learn2pdTrainOptions } from './dllm/learn2pd-train';
+export {
+  chooseLearn2pdThreshold,
+  evaluateLearn2pdFilter,
+  learn2pdTrace,
+  trainLearn2pdFilter,
+} from './dllm/learn2pd-train';
 export type { DiffusionOptions } from './dllm/options';
 export { DiffusionOptionsSchema } from './dllm/options';
 export type { DecodingErrorCode } from './errors';

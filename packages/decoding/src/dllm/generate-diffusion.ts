@@ -12,6 +12,10 @@
  * - 'threshold' / 'factor': Fast-dLLM's parallel rules (fast-dllm-threshold.ts, fast-dllm-factor.ts),
  *   at least one token per step, until the block has no mask left;
  * - 'local-leap': LocalLeap's anchors and the relaxed commits near them (local-leap.ts);
+ * - 'learn2pd': every masked position Learn2PD's learned filter scores >= tau, at least one
+ *   (learn2pd.ts, arXiv 2509.25188);
+ * - 'ar-guided': the longest left-to-right run of proposals an autoregressive model's greedy tokens
+ *   agree with, then its token at the first disagreement (ar-guided.ts, arXiv 2505.21467);
  * or, with sampler 'first-hitting', exactly one token at the first-hitting position (first-hitting.ts).
  * Committed tokens are never re-masked. With `eosFill` (default), once an <eos> is committed the
  * masked positions after it become <eos> and are not decoded (eos-fill.ts); a block with no mask left
@@ -30,6 +34,7 @@ import { DecodingError } from '../errors';
 import { checkTokenIds, resolvePrompts } from '../generation/inputs';
 import { parseOptions, requireOption } from '../options';
 import { rowGenerators } from '../sampling/select';
+import { ArGuide, arGuidedCommits } from './ar-guided';
 import { DkvCacheForwarder } from './dkv-cache';
 import { DLLM_CACHE_DEFAULTS, DllmCacheForwarder } from './dllm-cache';
 import { ElasticCacheForwarder } from './elastic-cache';
@@ -38,6 +43,7 @@ import { BlockForwarder } from './fast-dllm-cache';
 import { factorCommitCount } from './fast-dllm-factor';
 import { thresholdCommitCount } from './fast-dllm-threshold';
 import { firstHit } from './first-hitting';
+import { learn2pdCommits, learn2pdFeatures, learn2pdScore } from './learn2pd';
 import { byConfidence, numTransferTokens, type Prediction, predict } from './llada';
 import { type LocalLeapSettings, localLeapCommits } from './local-leap';
 import { type DiffusionOptions, DiffusionOptionsSchema, type ParsedDiffusionOptions } from './options';
@@ -51,7 +57,10 @@ export type CommitReason =
   | 'first-hitting'
   | 'anchor'
   | 'local-leap'
-  | 'eos-fill';
+  | 'eos-fill'
+  | 'learn2pd'
+  | 'ar-guided'
+  | 'ar-correction';
 
 export interface DiffusionCommit {
   /** Index in the generated region (0 = first position after the prompt). */
@@ -107,6 +116,8 @@ export interface DiffusionStats {
   tokensPerForward: number;
   /** Generated positions (decoded + filled) per second of decodeMs (Fast-dLLM's throughput). */
   tokensPerSecond: number;
+  /** commit 'ar-guided': forwards of the autoregressive model (not in `forwards`). */
+  arForwards?: number;
 }
 
 export interface DiffusionResult {
@@ -136,6 +147,10 @@ const ONLY: [keyof ParsedDiffusionOptions, 'cache' | 'commit', string][] = [
   ['anchorThreshold', 'commit', 'local-leap'],
   ['localThreshold', 'commit', 'local-leap'],
   ['leapRadius', 'commit', 'local-leap'],
+  ['learn2pdFilter', 'commit', 'learn2pd'],
+  ['learn2pdThreshold', 'commit', 'learn2pd'],
+  ['arModel', 'commit', 'ar-guided'],
+  ['arFallback', 'commit', 'ar-guided'],
 ];
 
 const WHERE = 'generateDiffusion';
@@ -222,6 +237,42 @@ function plan(model: MaskedDiffusionLM, options: DiffusionOptions): Plan {
     `at most anchorThreshold ${localLeap.anchorThreshold} (the relaxed bar near an anchor)`,
     localLeap.localThreshold,
   );
+  if (o.commit === 'learn2pd') {
+    requireOption(
+      o.learn2pdFilter !== undefined,
+      WHERE,
+      'learn2pdFilter',
+      "set with commit 'learn2pd' (the filter's weights, e.g. fixtures/code-mdlm/learn2pd.json)",
+      o.learn2pdFilter,
+    );
+  }
+  if (o.commit === 'ar-guided') {
+    const ar = o.arModel;
+    requireOption(ar !== undefined, WHERE, 'arModel', "set with commit 'ar-guided' (a CausalLM)", ar);
+    if (ar) {
+      requireOption(
+        ar.config.vocabSize === V,
+        WHERE,
+        'arModel',
+        `a model with the diffusion model's vocabulary size ${V} (the same tokenizer)`,
+        `a model with vocabulary size ${ar.config.vocabSize}`,
+      );
+      requireOption(
+        longest + o.genLength <= ar.config.contextLength,
+        WHERE,
+        'arModel',
+        `a model whose context length holds the prompt plus genLength (${longest + o.genLength})`,
+        `context length ${ar.config.contextLength}`,
+      );
+    }
+    requireOption(
+      prompts.every((q) => q.length > 0),
+      WHERE,
+      'prompt',
+      "non-empty with commit 'ar-guided' (the AR model predicts each position from the one before)",
+      prompts.map((q) => q.length),
+    );
+  }
   const cfgEos = model.config.eosTokenId;
   const eos = o.eosTokenId ?? (Array.isArray(cfgEos) ? cfgEos[0] : cfgEos) ?? o.tokenizer?.eosTokenId;
   if (eos !== undefined) checkTokenIds([eos], V, 'eosTokenId', WHERE);
@@ -309,6 +360,7 @@ async function* decodeRow(
   const attention: DiffusionAttention =
     p.attention === 'bidirectional' ? 'bidirectional' : { blockLength: p.blockLength, offset: P0 };
   const fwd = forwarder(model, o, attention, L, P0);
+  const guide = o.commit === 'ar-guided' && o.arModel ? new ArGuide(o.arModel, L) : null;
   const aborted = () => o.signal?.aborted === true;
   let step = 0;
   let time = 1;
@@ -385,6 +437,56 @@ async function* decodeRow(
           } else if (o.commit === 'factor') {
             k = factorCommitCount(sorted, o.factor);
             reason = 'factor';
+          } else if (o.commit === 'learn2pd' && o.learn2pdFilter) {
+            k = 0;
+            reason = 'learn2pd';
+            const filter = o.learn2pdFilter;
+            const tau = o.learn2pdThreshold ?? filter.threshold;
+            const scored = preds.map((pr) => {
+              const at = pr.position - lo;
+              const f = learn2pdFeatures(logits.subarray(at * V, (at + 1) * V), pr.token, {
+                x,
+                position: pr.position,
+                lo,
+                hi,
+                mask,
+                eos: p.eos,
+              });
+              return { ...pr, score: learn2pdScore(filter, f) };
+            });
+            for (const pick of learn2pdCommits(scored, tau)) {
+              const pr = scored[pick.index];
+              commits.push({
+                position: pr.position,
+                token: pr.token,
+                reason: pick.reason,
+                confidence: pr.confidence,
+              });
+            }
+          } else if (o.commit === 'ar-guided' && guide) {
+            k = 0;
+            reason = 'ar-guided';
+            const proposals = new Map(preds.map((pr) => [pr.position, pr]));
+            const y = Int32Array.from(x);
+            for (const pr of preds) y[pr.position] = pr.token;
+            const arTokens = await guide.greedy(y, masked[0], hi);
+            for (const pick of arGuidedCommits(
+              x,
+              mask,
+              masked[0],
+              hi,
+              proposals,
+              arTokens,
+              o.arFallback ?? 'ar',
+            )) {
+              const pr = proposals.get(pick.position);
+              commits.push({
+                position: pick.position,
+                token: pick.token,
+                reason: pick.reason,
+                ...(pr ? { confidence: pr.confidence } : {}),
+              });
+            }
           } else if (o.commit === 'local-leap') {
             k = 0;
             reason = 'local-leap';
@@ -417,6 +519,11 @@ async function* decodeRow(
             stats.filledTokens++;
           }
         }
+        if (guide) {
+          let f = P0;
+          while (f < L && x[f] !== mask) f++;
+          guide.settle(x, f);
+        }
         ms += performance.now() - t0;
         const event: DiffusionStepEvent = {
           type: 'step',
@@ -434,6 +541,10 @@ async function* decodeRow(
     stats.forwards += fwd.forwards;
     stats.decodeMs += ms;
     fwd.dispose();
+    if (guide) {
+      stats.arForwards = (stats.arForwards ?? 0) + guide.forwards;
+      guide.dispose();
+    }
   }
   const canvas = Array.from(x.subarray(P0));
   const firstEos = p.eos === undefined ? -1 : canvas.indexOf(p.eos);

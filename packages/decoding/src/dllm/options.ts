@@ -2,9 +2,11 @@
  * @file The options of generateDiffusion() and streamDiffusion(), as a strict zod object: an unknown
  * key is an error that lists the allowed ones; a bad value names the field and the allowed range.
  */
+import type { CausalLM } from '@hasten/models';
 import { z } from 'zod';
 import { PromptArg, Seed, SignalArg, TokenizerArg } from '../generation/options';
 import { TokenId } from '../processors/from-options';
+import { Learn2pdFilterSchema } from './learn2pd';
 
 export const DiffusionOptionsSchema = z.strictObject({
   /** Text (needs `tokenizer`) or token ids; an array of them is a batch (rows decode one by one). */
@@ -26,9 +28,12 @@ export const DiffusionOptionsSchema = z.strictObject({
   /**
    * How many positions a step commits: LLaDA's schedule, Fast-dLLM's confidence threshold,
    * Fast-dLLM's factor rule, or LocalLeap's anchors and local commits (local-leap.ts; all but
-   * 'schedule' need remasking 'low-confidence').
+   * 'schedule' need remasking 'low-confidence'); 'learn2pd': Learn2PD's learned filter (learn2pd.ts);
+   * 'ar-guided': an autoregressive model's greedy check of the proposals (ar-guided.ts).
    */
-  commit: z.enum(['schedule', 'threshold', 'factor', 'local-leap']).default('schedule'),
+  commit: z
+    .enum(['schedule', 'threshold', 'factor', 'local-leap', 'learn2pd', 'ar-guided'])
+    .default('schedule'),
   /** Confidence threshold of commit 'threshold' (Fast-dLLM default 0.9). */
   threshold: z.number().gt(0).max(1).default(0.9),
   /** Factor f of commit 'factor' (Fast-dLLM: commit while (n + 1)(1 - c_n) < f). */
@@ -39,6 +44,40 @@ export const DiffusionOptionsSchema = z.strictObject({
   localThreshold: z.number().gt(0).max(1).optional(),
   /** LocalLeap: how far (in positions) from an anchor the relaxed bar applies (default 2). */
   leapRadius: z.number().int().min(1).optional(),
+  /**
+   * Learn2PD: the filter's weights (`hasten.learn2pd/1`, e.g. the parsed
+   * fixtures/code-mdlm/learn2pd.json). Required by commit 'learn2pd'.
+   */
+  learn2pdFilter: Learn2pdFilterSchema.optional(),
+  /**
+   * Learn2PD tau: commit the positions the filter scores >= tau, at least the most confident one
+   * (default the filter's `threshold`; Infinity: one token per step, LLaDA low-confidence).
+   */
+  learn2pdThreshold: z
+    .number()
+    .gt(0)
+    .max(1)
+    .or(z.custom<number>((v) => v === Number.POSITIVE_INFINITY, 'expected a number in (0, 1] or Infinity'))
+    .optional(),
+  /**
+   * commit 'ar-guided': the autoregressive model (a CausalLM with the diffusion model's vocabulary,
+   * e.g. fixtures/code-target) whose greedy tokens decide the commits. Required by 'ar-guided'.
+   */
+  arModel: z
+    .custom<CausalLM>(
+      (m) =>
+        typeof m === 'object' &&
+        m !== null &&
+        typeof (m as CausalLM).forward === 'function' &&
+        typeof (m as CausalLM).createCache === 'function',
+      'expected a CausalLM (forward, createCache)',
+    )
+    .optional(),
+  /**
+   * commit 'ar-guided', at the first proposal the AR model disagrees with: commit the AR's token
+   * ('ar', default) or, when nothing was accepted, the diffusion model's most confident position.
+   */
+  arFallback: z.enum(['ar', 'dllm']).optional(),
   /**
    * 'step': LLaDA's step sampler; 'first-hitting': one forward per token, at the position and time
    * of the next unmasking (arXiv 2409.02908; ignores steps, remasking and commit).
