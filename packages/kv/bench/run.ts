@@ -9,9 +9,10 @@
  *   (truncate), as a speculative decoder with a mean acceptance of 2 does.
  * Shapes: the code-target fixture (4 layers, 4 KV heads, head_dim 32) and a Llama-3.2-1B-shaped
  * cache (16 layers, 8 KV heads, head_dim 64). Quality: the final keys and values are identical.
- * Then the paged cache against the contiguous one on the code-target model (paged.ts).
+ * Then the paged cache against the contiguous one on the code-target model (paged.ts), and the KIVI
+ * quantized cache's fused attention against dequantize-then-attend and f32 (quantized.ts).
  *
- *   npm run bench -w @hasten/kv -- [--quick] [--only kv-cache|paged]
+ *   npm run bench -w @hasten/kv -- [--quick] [--only kv-cache|paged|quantized]
  */
 import { parseArgs } from 'node:util';
 import { cpuStorage, randn, type Tensor } from '@hasten/core-tensor';
@@ -19,13 +20,14 @@ import { defineBenchmark, defineCase } from '@hasten/eval';
 import { runAndWrite } from '@hasten/eval/node';
 import { ContiguousKVCache } from '../src/index';
 import { pagedBenchmark } from './paged';
+import { quantizedBenchmark } from './quantized';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
 });
 const quick = args.quick;
-if (args.only !== undefined && !['kv-cache', 'paged'].includes(args.only)) {
-  throw new Error(`--only must be kv-cache or paged, got '${args.only}'`);
+if (args.only !== undefined && !['kv-cache', 'paged', 'quantized'].includes(args.only)) {
+  throw new Error(`--only must be kv-cache, paged or quantized, got '${args.only}'`);
 }
 const runs = (name: string) => args.only === undefined || args.only === name;
 
@@ -182,3 +184,5 @@ if (runs('kv-cache')) {
 }
 
 if (runs('paged')) await runAndWrite(await pagedBenchmark(quick), quick ? { write: false } : {});
+
+if (runs('quantized')) await runAndWrite(quantizedBenchmark(quick), quick ? { write: false } : {});

@@ -19,7 +19,8 @@
  *
  * A paged cache (paged/paged-cache.ts) also offers `attentionView(layer)`: its block pool and block
  * tables, which core-tensor's `pagedSdpa` reads in place; a model uses it when present and falls
- * back to `keys()` / `values()` otherwise.
+ * back to `keys()` / `values()` otherwise. A quantized cache (quantized/quantized-cache.ts) offers
+ * `attend(layer, q, opts)` instead: attention computed from its packed codes, no dense copy.
  */
 import type { PagedKV, Tensor } from '@hasten/core-tensor';
 
@@ -61,6 +62,13 @@ export interface KVCache {
    * belong to the cache (do not dispose them) and are valid until the cache next changes.
    */
   attentionView?(layer: number): PagedKV;
+  /**
+   * Optional (quantized caches): attention of q [B, Hq, S, D] over every position `layer` holds,
+   * computed by the cache from its own storage (sdpa's semantics: `causal` puts query i at position
+   * T − S + i; `mask` is bool, broadcastable to [B, Hq, S, T]). A model uses it instead of
+   * `keys()` / `values()` + sdpa when present; returns a new tensor [B, Hq, S, D].
+   */
+  attend?(layer: number, q: Tensor, opts?: { causal?: boolean; mask?: Tensor; scale?: number }): Tensor;
   /**
    * Optional (per-head eviction, e.g. AdaKV): which slots of `layer` each kv head may attend to,
    * [B, KV, layerLength(layer)] row-major with 1 = attend, or null when every slot is visible.

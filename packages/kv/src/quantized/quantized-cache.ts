@@ -10,9 +10,11 @@
  * G − 1 not yet filling a key group, and any uncommitted ones. Only committed positions are ever
  * quantized, so `rollback()` just drops window positions.
  *
+ * - `attend(layer, q, { causal | mask })` is attention over the layer read in place: the fused
+ *   kernel of fused-attention.ts multiplies the packed codes directly (per group scale and min) and
+ *   the f32 window as it is, so no dense K/V is built; the native models call it when a cache has it.
  * - `keys(layer)` / `values(layer)` return a NEW dense f32 tensor [B, KV, len, D] (gather and
- *   dequantize, O(len) per call; the caller disposes it). The next step, not done here, is a fused
- *   kernel that dequantizes inside attention (KIVI's CUDA kernels), so the dense copy disappears.
+ *   dequantize, O(len) per call; the caller disposes it), for code that needs dense keys.
  * - `truncate(n)` / `keepPositions` into the quantized part drop whole blocks; a cut block's kept
  *   positions go back to the window as their dequantized values, and positions `keepPositions`
  *   moves are copied as dequantized values. Those positions are quantized again when they next
@@ -45,6 +47,11 @@ import {
 } from '../cache-checks';
 import { ContiguousKVCacheOptions } from '../contiguous';
 import type { KVCache, KVMemory } from '../kv-cache';
+import {
+  type QuantizedAttentionOptions,
+  type QuantizedLayerView,
+  quantizedAttention,
+} from './fused-attention';
 import {
   blockBytes,
   dequantizeRowsInto,
@@ -189,6 +196,33 @@ export class QuantizedKVCache implements KVCache {
 
   values(layer: number): Tensor {
     return this.dense(this.layer(`${OP}.values`, layer), 'v');
+  }
+
+  /**
+   * Attention of q [B, Hq, S, D] over `layer` (every position written, pending ones included),
+   * reading the packed codes in place (fused-attention.ts); sdpa's `causal` / `mask` / `scale`.
+   */
+  attend(layer: number, q: Tensor, opts?: QuantizedAttentionOptions): Tensor {
+    return quantizedAttention(q, this.layerView(layer), opts);
+  }
+
+  /** `layer` as the fused kernel reads it (the cache's own arrays; valid until the cache changes). */
+  layerView(layer: number): QuantizedLayerView {
+    const l = this.layer(`${OP}.layerView`, layer);
+    const { bits, groupSize, batch, numKvHeads, headDim } = this;
+    return {
+      bits,
+      groupSize,
+      batch,
+      numKvHeads,
+      headDim,
+      groups: l.groups,
+      qlen: l.qlen,
+      wk: l.wk,
+      wv: l.wv,
+      wcap: l.wcap,
+      length: l.len,
+    };
   }
 
   commit(): void {

@@ -240,7 +240,8 @@ export class LlamaModel implements CausalLM {
     if (st.cache) {
       st.cache.append(i, k, v);
       paged = st.cache.attentionView?.(i);
-      if (!paged) {
+      // A quantized cache (@hasten/kv QuantizedKVCache) attends from its codes (`attend`).
+      if (!paged && !st.cache.attend) {
         keys = st.cache.keys(i);
         values = st.cache.values(i);
       }
@@ -255,7 +256,11 @@ export class LlamaModel implements CausalLM {
       : mask
         ? { mask }
         : { causal: true };
-    const a = paged ? pagedSdpa(q, paged, attend) : sdpa(q, keys, values, attend);
+    const a = paged
+      ? pagedSdpa(q, paged, attend)
+      : st.cache?.attend
+        ? st.cache.attend(i, q, attend)
+        : sdpa(q, keys, values, attend);
     const merged = a.permute([0, 2, 1, 3]).reshape([B, S, c.numHeads * c.headDim]);
     const x1 = add(x, proj(merged, w.o, w.oBias));
 
