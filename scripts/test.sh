@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 # The optional CUDA addon (@hasten/kernels-cuda): CI compiles every kernel with nvcc when it is
 # present (this machine kind has nvcc, no GPU); without nvcc this prints one line and goes on.
 HASTEN_CUDA_BUILD="${HASTEN_CUDA_BUILD:-auto}" npm run build:addon -w @hasten/kernels-cuda --silent
+# The optional native CPU kernels (@hasten/kernels-cpu): built with the C++ compiler when there is
+# one (seconds); without one this prints one line and its tests skip.
+HASTEN_CPU_BUILD="${HASTEN_CPU_BUILD:-auto}" npm run build:addon -w @hasten/kernels-cpu --silent
 npm run lint
 npm run typecheck
 npm test

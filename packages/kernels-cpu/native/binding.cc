@@ -1,0 +1,150 @@
+// The Node binding (node-addon-api) of the Hasten CPU kernels.
+//
+// - info(): the ISAs this CPU runs ('scalar', and 'avx2' / 'avx512' where __builtin_cpu_supports
+//   reports AVX2+FMA+F16C / AVX-512F), the best one, the compiler.
+// - qgemv(format, n, k, g, scaleF32, w, scales, zeros, x, m, y, isa, threads): y[m, n] = x[m, k] W^T
+//   synchronously on the calling thread (and the pool's helper when threads == 2), reading the
+//   weight's typed arrays in place. src/qgemv.ts validates every argument; the sizes are checked
+//   again here so that a wrong call throws instead of reading out of bounds.
+#define NAPI_VERSION 8
+#define NODE_ADDON_API_DISABLE_DEPRECATED
+#define NODE_API_NO_EXTERNAL_BUFFERS_ALLOWED
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "kernels.h"
+#include "thread_pool.h"
+
+namespace {
+
+using namespace hasten_cpu;
+
+enum Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+
+bool isa_supported(int isa) {
+  if (isa == kScalar) return true;
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (isa == kAvx2)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  if (isa == kAvx512) return isa_supported(kAvx2) && __builtin_cpu_supports("avx512f");
+#endif
+  return false;
+}
+
+const char* kIsaNames[] = {"scalar", "avx2", "avx512"};
+const QgemvFn kIsaFns[] = {qgemv_scalar, qgemv_avx2, qgemv_avx512};
+
+int best_isa() {
+  for (int i = 2; i >= 0; i--)
+    if (isa_supported(i)) return i;
+  return 0;
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array isas = Napi::Array::New(env);
+  uint32_t c = 0;
+  for (int i = 0; i < 3; i++)
+    if (isa_supported(i)) isas.Set(c++, Napi::String::New(env, kIsaNames[i]));
+  out.Set("isas", isas);
+  out.Set("best", Napi::String::New(env, kIsaNames[best_isa()]));
+#if defined(__VERSION__)
+  out.Set("compiler", Napi::String::New(env, __VERSION__));
+#endif
+  out.Set("maxThreads", Napi::Number::New(env, 2));
+  return out;
+}
+
+struct View {
+  const uint8_t* data = nullptr;
+  size_t bytes = 0;
+};
+
+View view_of(const Napi::Value& v, const char* name, bool optional) {
+  if (optional && (v.IsNull() || v.IsUndefined())) return {};
+  if (!v.IsTypedArray()) throw Napi::TypeError::New(v.Env(), std::string("qgemv: ") + name + " must be a typed array");
+  Napi::TypedArray t = v.As<Napi::TypedArray>();
+  const uint8_t* base = static_cast<const uint8_t*>(t.ArrayBuffer().Data());
+  return {base + t.ByteOffset(), t.ByteLength()};
+}
+
+int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t lo, int64_t hi) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string("qgemv: ") + name + " must be a number");
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || d != static_cast<double>(static_cast<int64_t>(d)))
+    throw Napi::RangeError::New(info.Env(), std::string("qgemv: ") + name + " = " + std::to_string(d) +
+                                                " is not an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return static_cast<int64_t>(d);
+}
+
+// Bytes of weight data, scales and zeros the format needs (core-tensor's expectedBytes).
+void expected_bytes(int f, int64_t n, int64_t k, int g, bool scale_f32, int64_t out[3]) {
+  out[0] = out[1] = out[2] = 0;
+  const int64_t G = g > 0 ? (k + g - 1) / g : 0;
+  switch (f) {
+    case kF32: out[0] = 4 * n * k; break;
+    case kF16: case kBf16: out[0] = 2 * n * k; break;
+    case kInt8: out[0] = n * k; out[1] = n * (scale_f32 ? 4 : 2); break;
+    case kInt8Group: out[0] = n * G * g; out[1] = 2 * n * G; out[2] = n * G; break;
+    case kInt4Group: out[0] = n * G * g / 2; out[1] = 2 * n * G; out[2] = n * G; break;
+    case kQ8_0: out[0] = n * (k / 32) * 34; break;
+    case kQ4_0: out[0] = n * (k / 32) * 18; break;
+    case kQ4_K: out[0] = n * (k / 256) * 144; break;
+    case kQ6_K: out[0] = n * (k / 256) * 210; break;
+  }
+}
+
+Napi::Value Qgemv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 13) throw Napi::TypeError::New(env, "qgemv: expected 13 arguments");
+  QgemvArgs a{};
+  a.format = static_cast<int>(int_arg(info, 0, "format", 0, kFormatCount - 1));
+  a.n = int_arg(info, 1, "n", 1, INT64_C(1) << 40);
+  a.k = int_arg(info, 2, "k", 1, INT64_C(1) << 40);
+  a.g = static_cast<int>(int_arg(info, 3, "g", 0, 128));
+  a.scale_f32 = static_cast<int>(int_arg(info, 4, "scaleF32", 0, 1));
+  View w = view_of(info[5], "w", false), s = view_of(info[6], "scales", true), z = view_of(info[7], "zeros", true);
+  View x = view_of(info[8], "x", false);
+  a.m = int_arg(info, 9, "m", 0, INT64_C(1) << 40);
+  View y = view_of(info[10], "y", false);
+  const int isa = static_cast<int>(int_arg(info, 11, "isa", 0, 2));
+  const int threads = static_cast<int>(int_arg(info, 12, "threads", 1, 2));
+  if (!isa_supported(isa)) throw Napi::Error::New(env, std::string("qgemv: this CPU does not run the '") + kIsaNames[isa] + "' kernels");
+  const bool group = a.format == kInt8Group || a.format == kInt4Group;
+  if (group && a.g != 32 && a.g != 64 && a.g != 128) throw Napi::RangeError::New(env, "qgemv: group size must be 32, 64 or 128");
+  const int64_t block = a.format == kQ8_0 || a.format == kQ4_0 ? 32 : (a.format == kQ4_K || a.format == kQ6_K ? 256 : 1);
+  if (a.k % block) throw Napi::RangeError::New(env, "qgemv: K must be a multiple of the format's block size");
+  int64_t want[3];
+  expected_bytes(a.format, a.n, a.k, a.g, a.scale_f32 != 0, want);
+  if (static_cast<int64_t>(w.bytes) < want[0]) throw Napi::RangeError::New(env, "qgemv: w is too short for the format and shape");
+  if ((a.format == kInt8 || group) && static_cast<int64_t>(s.bytes) < want[1]) throw Napi::RangeError::New(env, "qgemv: scales are too short");
+  if (z.data && static_cast<int64_t>(z.bytes) < want[2]) throw Napi::RangeError::New(env, "qgemv: zeros are too short");
+  if (z.data && !group) throw Napi::Error::New(env, "qgemv: zeros are only for the group formats");
+  if (static_cast<int64_t>(x.bytes) < 4 * a.m * a.k) throw Napi::RangeError::New(env, "qgemv: x is too short (m * k f32 expected)");
+  if (static_cast<int64_t>(y.bytes) < 4 * a.m * a.n) throw Napi::RangeError::New(env, "qgemv: y is too short (m * n f32 expected)");
+  if (a.m == 0) return env.Undefined();
+  a.w = w.data;
+  a.scales = s.data;
+  a.zeros = z.data;
+  a.x = reinterpret_cast<const float*>(x.data);
+  a.y = reinterpret_cast<float*>(const_cast<uint8_t*>(y.data));
+  const QgemvFn fn = kIsaFns[isa];
+  const int64_t split = a.n / 2;
+  if (threads == 2 && split > 0 && ThreadPool::get().run2(fn, a, split)) return env.Undefined();
+  fn(a, 0, a.n);
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("qgemv", Napi::Function::New(env, Qgemv, "qgemv"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(hasten_cpu, Init)

@@ -1,0 +1,46 @@
+// The CPU matrix-vector kernels of @hasten/kernels-cpu: y[r, n] = sum_k x[r, k] W[n, k] for r < m,
+// n in [n0, n1), with W kept in one of core-tensor's QuantizedWeight layouts (bytes as stored, no
+// repacking; packages/core-tensor/src/ops/quant/*.ts documents each layout). Each ISA file
+// (kernels/qgemv_{scalar,avx2,avx512}.cc) compiles qgemv_impl.h under its own target attributes and
+// exports one entry point; binding.cc picks one at run time (__builtin_cpu_supports).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace hasten_cpu {
+
+// Format codes (src/formats.ts keeps the same numbers).
+enum Format : int {
+  kF32 = 0,
+  kF16 = 1,
+  kBf16 = 2,
+  kInt8 = 3,       // per output channel; scales f16 or f32 (scale_f32)
+  kInt8Group = 4,  // groups of g along K, f16 scales; int8 (symmetric) or u8 + zeros (asymmetric)
+  kInt4Group = 5,  // groups of g, 16-byte runs of 32 nibbles; code 8 or zeros[] is zero
+  kQ8_0 = 6,
+  kQ4_0 = 7,
+  kQ4_K = 8,
+  kQ6_K = 9,
+  kFormatCount = 10,
+};
+
+struct QgemvArgs {
+  int format;
+  int64_t n, k;
+  int g;                   // group size (group formats)
+  int scale_f32;           // kInt8: scales are f32 (else f16)
+  const uint8_t* w;        // weight bytes (f32 for kF32)
+  const uint8_t* scales;   // kInt8 / group formats
+  const uint8_t* zeros;    // asymmetric group formats, else null
+  const float* x;          // [m, k] row-major
+  int64_t m;
+  float* y;                // [m, n] row-major
+};
+
+// One entry point per ISA; rows n0..n1 of the output for all m rows of x.
+using QgemvFn = void (*)(const QgemvArgs&, int64_t n0, int64_t n1);
+void qgemv_scalar(const QgemvArgs&, int64_t n0, int64_t n1);
+void qgemv_avx2(const QgemvArgs&, int64_t n0, int64_t n1);
+void qgemv_avx512(const QgemvArgs&, int64_t n0, int64_t n1);
+
+}  // namespace hasten_cpu
