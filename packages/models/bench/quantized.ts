@@ -9,13 +9,17 @@
  * Decoding reads every weight once per token, so beside each speed are the weight bytes and the
  * memory-bound ceiling (copy bandwidth measured in this run / weight bytes).
  *
- *   npm run bench:quantized -w @hasten/models -- [--dir <0.5B checkpoint dir>] [--only code-target|qwen2-0.5b] [--quick]
+ * `--backend cpu-native` runs every model (f32 and quantized) on @hasten/kernels-cpu's native
+ * matrix-vector kernels instead of the WebAssembly ones (the addon must be built:
+ * `npm run build:addon -w @hasten/kernels-cpu`), and writes quantized-<model>-cpu-native.json.
+ *
+ *   npm run bench:quantized -w @hasten/models -- [--dir <0.5B checkpoint dir>] [--only code-target|qwen2-0.5b] [--backend cpu|cpu-native] [--quick]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { tensor } from '@hasten/core-tensor';
+import { setDefaultBackend, tensor } from '@hasten/core-tensor';
 import { defineBenchmark, defineCase, measureCopyBandwidth } from '@hasten/eval';
 import { findRepoRoot, runAndWrite } from '@hasten/eval/node';
 import type { KVCache } from '@hasten/kv';
@@ -30,8 +34,20 @@ const { values: args } = parseArgs({
     dir: { type: 'string' },
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'cpu' },
   },
 });
+if (!['cpu', 'cpu-native'].includes(args.backend)) {
+  throw new Error(`--backend must be cpu or cpu-native, got '${args.backend}'`);
+}
+const native = args.backend === 'cpu-native';
+if (native) {
+  const { registerCpuNative } = await import('@hasten/kernels-cpu');
+  registerCpuNative(); // throws, with the reason, when the addon is not built
+  setDefaultBackend('cpu-native');
+}
+/** Engine label in case names and the result file's suffix. */
+const ENGINE = native ? 'native addon' : 'native';
 if (args.only !== undefined && !['code-target', 'qwen2-0.5b'].includes(args.only)) {
   throw new Error(`--only must be code-target or qwen2-0.5b, got '${args.only}'`);
 }
@@ -108,9 +124,9 @@ async function benchModel(name: string, dir: string, prompt: number[], n: number
   const ceiling = (bytes: number) => (bandwidth * 1e9) / bytes;
   const cases = models.map(({ label, m, base }) =>
     defineCase<Decoded>({
-      name: `decode-${n} ${label} vs f32, ${name}`,
-      baselineLabel: 'native f32',
-      methodLabel: `native ${label}`,
+      name: `decode-${n} ${label} vs f32, ${name}${native ? ', cpu-native' : ''}`,
+      baselineLabel: `${ENGINE} f32`,
+      methodLabel: `${ENGINE} ${label}`,
       baseline: () => decode(f32, f32Base, last, n),
       method: () => decode(m, base, last, n),
       quality: (a, b) => {
@@ -136,9 +152,9 @@ async function benchModel(name: string, dir: string, prompt: number[], n: number
   const { result } = await runAndWrite(
     defineBenchmark({
       package: 'models',
-      name: `quantized-${name}`,
+      name: `quantized-${name}${native ? '-cpu-native' : ''}`,
       description:
-        `Native decode of ${name} with RTN-quantized linear weights against f32 (${f32Bytes / 1e6} MB of weights), ` +
+        `Native decode (${native ? '@hasten/kernels-cpu addon kernels' : 'WebAssembly kernels'}) of ${name} with RTN-quantized linear weights against f32 (${f32Bytes / 1e6} MB of weights), ` +
         `${prompt.length}-token prompt, ${n} greedy tokens. Copy bandwidth ${bandwidth.toFixed(1)} GB/s in this run; ` +
         `f32 memory-bound ceiling ${ceiling(f32Bytes).toFixed(1)} tok/s. ` +
         models
@@ -149,7 +165,7 @@ async function benchModel(name: string, dir: string, prompt: number[], n: number
           .join('; '),
       warmup: 1,
       repeats: args.quick ? 2 : 5,
-      environment: { backend: 'cpu' },
+      environment: { backend: args.backend },
       cases,
     }),
     args.quick ? { write: false } : {},
