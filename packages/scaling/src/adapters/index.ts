@@ -5,6 +5,12 @@
  */
 
 export {
+  type ArithPrm,
+  ArithPrmOptions,
+  arithPrm,
+  type StepScoredState,
+} from './arith-prm';
+export {
   type DiffusionNoiseProposer,
   type DiffusionNoiseProposerOptions,
   diffusionNoiseProposer,

@@ -1,0 +1,287 @@
+/**
+ * Benchmark of @hasten/scaling on the arithmetic fixtures (real models, CPU): `fixtures/arith-lm` writes
+ * solutions of @hasten/eval's arithmetic task one step per line (sampled at temperature 1 through
+ * `llmProposer`), `fixtures/arith-prm` scores each step (`arithPrm`, Math-Shepherd-style step tags).
+ * On held-out problems (seed-0 items 500.. of the task, which neither fixture trained on), accuracy
+ * (`checkArithmetic`) against budget for: a single sample (baseline), best-of-N with the PRM
+ * (aggregating the step scores by min / last / product), weighted best-of-N, self-consistency
+ * (majority vote), beam search with the PRM and particle filtering, with the unbiased pass@k coverage
+ * of the best-of-N samples as the ceiling; tokens generated per problem as the cost.
+ *
+ * Timed cases (speed ratio vs the baseline in the same run, with the accuracy beside it) run on the
+ * first CASE_PROBLEMS problems; their quality checks use the accuracy over all problems from the table.
+ *
+ *   npm run bench:arith -w @hasten/scaling -- [--quick] [--problems N] [--operations 2|3] (default 2)
+ */
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  type ArithmeticItem,
+  arithmeticTask,
+  checkArithmetic,
+  coverageCurve,
+  defineBenchmark,
+  defineCase,
+  type Series,
+} from '@hasten/eval';
+import { runAndWrite } from '@hasten/eval/node';
+import { loadCausalLM } from '@hasten/models/node';
+import { type ArithPrm, arithPrm, type LlmState, llmProposer } from '../src/adapters/index';
+import { type Aggregation, aggregateScores } from '../src/aggregate-scores';
+import {
+  beamSearch,
+  bestCandidate,
+  bestOfN,
+  type Proposer,
+  particleFiltering,
+  runStrategy,
+  type Strategy,
+  selfConsistency,
+  weightedBestOfN,
+} from '../src/index';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    problems: { type: 'string' },
+    operations: { type: 'string' },
+  },
+});
+const quick = args.quick;
+const PROBLEMS = args.problems ? Number(args.problems) : quick ? 8 : 160;
+if (!Number.isInteger(PROBLEMS) || PROBLEMS < 1)
+  throw new Error(`--problems must be a positive integer, got ${args.problems}`);
+const BUDGETS = quick ? [1, 4] : [1, 4, 16];
+const CASE_PROBLEMS = Math.min(PROBLEMS, quick ? 2 : 6);
+const OPERATIONS = args.operations ? Number(args.operations) : 2;
+if (![2, 3].includes(OPERATIONS))
+  throw new Error(`--operations must be 2 or 3 (held-out items), got ${args.operations}`);
+const TEMPERATURE = 1;
+const MAX_NEW_TOKENS = 96;
+
+const FIXTURES = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../fixtures');
+const lm = await loadCausalLM(join(FIXTURES, 'arith-lm'));
+const prmModel = await loadCausalLM(join(FIXTURES, 'arith-prm'));
+const prm: ArithPrm = arithPrm({ model: prmModel, cacheSize: 50_000 });
+// Held out from both fixtures' training data (arithmetic_data.ts leaves out seed-0 items 0..999).
+const items = arithmeticTask({ seed: 0, count: 1000, operations: OPERATIONS }).items.slice(
+  500,
+  500 + PROBLEMS,
+);
+
+const bytes = (s: string) => [...new TextEncoder().encode(s)];
+const BOS = 256;
+
+/** A fresh proposer for one problem, counting the tokens it generates. */
+function proposerFor(item: ArithmeticItem) {
+  const p = llmProposer({
+    model: lm,
+    prompt: [BOS, ...bytes(`${item.prompt}\n`)],
+    temperature: TEMPERATURE,
+    maxNewTokens: MAX_NEW_TOKENS,
+    maxStepTokens: 32,
+  });
+  const counter = { tokens: 0 };
+  const proposer: Proposer<LlmState> = {
+    initial: (ctx) => p.initial(ctx),
+    propose: async (s, ctx) => {
+      const next = await p.propose(s, ctx);
+      counter.tokens += next.tokens.length - s.tokens.length;
+      return next;
+    },
+    done: (s) => p.done(s),
+    answer: (s) => p.answer?.(s) ?? p.text(s),
+    cost: (a, b) => p.cost?.(a, b) ?? 1,
+    fork: (s) => p.fork?.(s) ?? s,
+    release: (s) => p.release?.(s),
+  };
+  return { p, proposer, counter };
+}
+
+type Make = (proposer: Proposer<LlmState>, budget: number) => Strategy<LlmState>;
+const maxSteps = 8;
+const STRATEGIES: Record<string, Make> = {
+  'best-of-N (PRM min)': (proposer, n) =>
+    bestOfN({ proposer, scorer: prm.scorer('min'), budget: n, maxSteps }),
+  'weighted best-of-N (PRM min)': (proposer, n) =>
+    weightedBestOfN({ proposer, scorer: prm.scorer('min'), budget: n, maxSteps }),
+  'self-consistency (majority vote)': (proposer, n) => selfConsistency({ proposer, budget: n, maxSteps }),
+  'beam search (PRM, width ≤ 4)': (proposer, n) =>
+    beamSearch({ proposer, scorer: prm.scorer('last'), budget: n, beamWidth: Math.min(4, n), maxSteps }),
+  'particle filtering (PRM)': (proposer, n) =>
+    particleFiltering({ proposer, scorer: prm.scorer('last'), budget: n, maxSteps }),
+};
+/**
+ * Best-of-N with the other aggregations picks among the same N samples (same seed, same draws):
+ * re-scored from the min run's candidates (the PRM's step scores are memoised), not regenerated.
+ */
+const REAGGREGATED: Record<string, Aggregation> = {
+  'best-of-N (PRM last)': 'last',
+  'best-of-N (PRM product)': 'prod',
+};
+
+interface Outcome {
+  accuracy: number;
+  /** Generated tokens per problem. */
+  tokens: number;
+  /** Per problem: whether the pick was right; finished distinct samples and how many are right. */
+  correct: boolean[];
+  candidates: { n: number; c: number }[];
+  /** Best-of-N only: accuracy of the pick under the other aggregations. */
+  reaggregated?: Record<string, number>;
+}
+
+/** Runs `make` at `budget` on the first `count` problems (seed 1000 + i per problem). */
+async function evaluate(
+  make: Make,
+  budget: number,
+  count = items.length,
+  reaggregate = false,
+): Promise<Outcome> {
+  let tokens = 0;
+  const correct: boolean[] = [];
+  const candidates: { n: number; c: number }[] = [];
+  const re: Record<string, number> = Object.fromEntries(Object.keys(REAGGREGATED).map((k) => [k, 0]));
+  for (let i = 0; i < count; i++) {
+    const item = items[i];
+    const { p, proposer, counter } = proposerFor(item);
+    try {
+      const trace = await runStrategy(make(proposer, budget), { seed: 1000 + i });
+      const sel = bestCandidate(trace);
+      const text = trace.answer ?? (sel ? p.text(sel.state) : '');
+      correct.push(checkArithmetic(item, text).pass);
+      const finished: LlmState[] = [];
+      for (const cand of trace.candidates) {
+        if (cand.status !== 'pruned' && p.done(cand.state) && !finished.includes(cand.state))
+          finished.push(cand.state);
+      }
+      const right = finished.map((s) => checkArithmetic(item, p.text(s)).pass);
+      candidates.push({ n: finished.length, c: right.filter(Boolean).length });
+      if (reaggregate && finished.length > 0) {
+        for (const [name, how] of Object.entries(REAGGREGATED)) {
+          let best = -1;
+          let bestScore = Number.NEGATIVE_INFINITY;
+          for (let k = 0; k < finished.length; k++) {
+            const sc = await prm.stepScores(finished[k]);
+            const v = sc.length === 0 ? 0.5 : aggregateScores(sc, how);
+            if (v > bestScore) {
+              bestScore = v;
+              best = k;
+            }
+          }
+          if (right[best]) re[name]++;
+        }
+      }
+      tokens += counter.tokens;
+    } finally {
+      p.dispose();
+    }
+  }
+  return {
+    accuracy: correct.filter(Boolean).length / count,
+    tokens: tokens / count,
+    correct,
+    candidates,
+    ...(reaggregate
+      ? { reaggregated: Object.fromEntries(Object.entries(re).map(([k, v]) => [k, v / count])) }
+      : {}),
+  };
+}
+
+const t0 = performance.now();
+const table: Record<string, Outcome[]> = {};
+for (const [name, make] of Object.entries(STRATEGIES)) {
+  table[name] = [];
+  for (const b of BUDGETS) {
+    table[name].push(await evaluate(make, b, items.length, name === 'best-of-N (PRM min)'));
+    console.error(
+      `${name} @ ${b}: ${(100 * table[name].at(-1)!.accuracy).toFixed(1)}% (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    );
+  }
+}
+for (const name of Object.keys(REAGGREGATED)) {
+  table[name] = table['best-of-N (PRM min)'].map((o) => ({
+    ...o,
+    accuracy: o.reaggregated?.[name] ?? Number.NaN,
+  }));
+}
+const single = table['best-of-N (PRM min)'][0];
+// Coverage ceiling: the largest best-of-N run's finished samples, unbiased pass@k at every budget.
+const top = table['best-of-N (PRM min)'].at(-1) as Outcome;
+const coverage = coverageCurve(
+  top.candidates.map((x) => ({ n: Math.max(1, x.n), c: x.c })),
+  BUDGETS.filter((k) => k <= Math.min(...top.candidates.map((x) => Math.max(1, x.n)))),
+).map((p) => p.coverage);
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const lines = [
+  `| strategy (arith-lm + arith-prm, ${PROBLEMS} problems, ${OPERATIONS} operations, T=${TEMPERATURE}) | ${BUDGETS.join(' | ')} | tokens/problem at ${BUDGETS.at(-1)} |`,
+  `|---|${BUDGETS.map(() => '---:').join('|')}|---:|`,
+  `| single sample (baseline) | ${BUDGETS.map(() => pct(single.accuracy)).join(' | ')} | ${single.tokens.toFixed(0)} |`,
+  ...Object.entries(table).map(
+    ([name, rows]) =>
+      `| ${name} | ${rows.map((r) => pct(r.accuracy)).join(' | ')} | ${(rows.at(-1) as Outcome).tokens.toFixed(0)} |`,
+  ),
+  `| pass@k (coverage ceiling) | ${BUDGETS.map((_, i) => (i < coverage.length ? pct(coverage[i]) : 'n/a')).join(' | ')} | |`,
+];
+console.log(lines.join('\n'));
+console.log(`table: ${((performance.now() - t0) / 1000).toFixed(0)} s; PRM forwards ${prm.forwards}`);
+
+const series: Series[] = [
+  {
+    kind: 'accuracy-vs-budget',
+    name: 'arith-accuracy-vs-budget',
+    title: `arith-lm + arith-prm: accuracy against budget on ${PROBLEMS} held-out ${OPERATIONS}-operation problems, pass@k as ceiling`,
+    xLabel: 'budget (samples / particles / beams)',
+    yLabel: 'accuracy',
+    lines: [
+      { label: 'single sample', points: BUDGETS.map((x) => ({ x, y: single.accuracy })) },
+      ...Object.entries(table).map(([label, rows]) => ({
+        label,
+        points: rows.map((r, i) => ({ x: BUDGETS[i], y: r.accuracy })),
+      })),
+      { label: 'pass@k (coverage)', points: coverage.map((y, i) => ({ x: BUDGETS[i], y })) },
+    ],
+  },
+];
+
+const N = BUDGETS.at(-1) as number;
+const acc = (name: string) => (table[name].at(-1) as Outcome).accuracy;
+const timed = (name: string, budget: number) => () => evaluate(STRATEGIES[name], budget, CASE_PROBLEMS);
+const gainCase = (method: string, baseline: string, baselineBudget: number) =>
+  defineCase<Outcome>({
+    name: `arith-lm + arith-prm: ${method} vs ${baselineBudget === 1 ? 'a single sample' : `${baseline} at ${baselineBudget}`}, budget ${N}`,
+    baselineLabel: baselineBudget === 1 ? 'single sample (arith-lm, T=1)' : `${baseline}, ${baselineBudget}`,
+    methodLabel: `${method}, ${N}`,
+    baseline: timed(baseline, baselineBudget),
+    method: timed(method, N),
+    work: { amount: CASE_PROBLEMS, unit: 'problems' },
+    quality: (b, m) => {
+      const base = baselineBudget === 1 ? single.accuracy : acc(baseline);
+      return {
+        metric: `accuracy gain on all ${PROBLEMS} problems (table; timed on ${CASE_PROBLEMS}: ${pct(b.accuracy)} → ${pct(m.accuracy)}, tokens/problem ${b.tokens.toFixed(0)} → ${m.tokens.toFixed(0)})`,
+        value: acc(method) - base,
+        pass: acc(method) >= base,
+        threshold: '>= 0',
+      };
+    },
+  });
+
+const definition = defineBenchmark({
+  package: 'scaling',
+  name: 'arith',
+  description: `arith-lm (sampled at T=${TEMPERATURE}) + arith-prm on ${PROBLEMS} held-out ${OPERATIONS}-operation arithmetic problems: accuracy against budget ${BUDGETS.join(', ')} for a single sample, ${Object.keys(STRATEGIES).join(', ')}; tokens per problem as the cost.`,
+  warmup: 0,
+  repeats: 1,
+  environment: { backend: 'cpu' },
+  series,
+  cases: [
+    gainCase('best-of-N (PRM min)', 'best-of-N (PRM min)', 1),
+    gainCase('particle filtering (PRM)', 'best-of-N (PRM min)', N),
+  ],
+});
+
+await runAndWrite(definition, quick ? { write: false } : {});
+lm.dispose();
+prmModel.dispose();
