@@ -13,8 +13,17 @@
  * Cases (timed by the @hasten/eval harness): each fast sampler at 10 steps against DDIM at 50 steps
  * on the same noise, with the check that its ODE error is at most DDIM-50's.
  *
- *   npm run bench -w @hasten/diffusion -- [--quick]
+ * Then the trained glyph models (bench/glyphs.ts): sampler quality against NFE (classifier accuracy,
+ * Fréchet distance to real glyphs), fast samplers at 10 steps against the 50-step baseline
+ * (bench-results/diffusion/glyph-samplers.json), feature caches against the uncached run
+ * (bench-results/diffusion/caches.json) and PNG grids (bench-results/diffusion/grids/).
+ *
+ *   npm run bench -w @hasten/diffusion -- [--quick] [--skip-mixtures] [--skip-glyphs] [--full-glyphs]
+ *
+ * --quick: short run, writes nothing; --full-glyphs: every glyph sampler at 5/10/20/50 steps (slow).
  */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Philox, rng } from '@hasten/core-tensor';
 import { defineBenchmark, defineCase, type Series } from '@hasten/eval';
@@ -41,8 +50,16 @@ import {
 import { MIXTURE_2D, mixture16d } from '../src/testing/convergence';
 import { mmd2ToMixture } from '../src/testing/mmd';
 import { SMOOTH_2D } from '../src/testing/statistics';
+import { GlyphBench, loadGlyphModels } from './glyphs';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'skip-mixtures': { type: 'boolean', default: false },
+    'skip-glyphs': { type: 'boolean', default: false },
+    'full-glyphs': { type: 'boolean', default: false },
+  },
+});
 const quick = args.quick;
 const STEPS = quick ? [10, 50] : [5, 10, 20, 50, 100];
 
@@ -177,100 +194,149 @@ function rmse(a: Float64Array, b: Float64Array): number {
   return Math.sqrt(s / a.length);
 }
 
-const series: Series[] = [];
-const table: string[] = [];
-for (const t of TARGETS) {
-  const d = t.mix.dim;
-  const zOde = rng(1).normal(t.odeItems * d);
-  const zSw = rng(2).normal(t.swItems * d);
-  const ell = 0.5 * Math.sqrt(d);
-  const floor = mmd2ToMixture(t.mix.sample(t.swItems, rng(4)).x, t.mix, ell);
-  const odeLines: Series['lines'] = [];
-  const swLines: Series['lines'] = [];
-  for (const s of SAMPLERS) {
-    const odePts: { x: number; y: number }[] = [];
-    const swPts: { x: number; y: number }[] = [];
-    for (const n of STEPS) {
-      if (s.maxSteps !== undefined && n > s.maxSteps) continue;
-      const sw = run(s, t, n, t.swItems, zSw, rng(5));
-      const w = mmd2ToMixture(sw.x, t.mix, ell);
-      swPts.push({ x: sw.nfe, y: Math.max(Math.abs(w), 1e-9) });
-      let e = Number.NaN;
-      if (s.deterministic) {
-        const r = run(s, t, n, t.odeItems, zOde);
-        e = rmse(r.x, exactFor(s, r.scheduler, t, zOde));
-        odePts.push({ x: r.nfe, y: e });
+async function mixtures() {
+  const series: Series[] = [];
+  const table: string[] = [];
+  for (const t of TARGETS) {
+    const d = t.mix.dim;
+    const zOde = rng(1).normal(t.odeItems * d);
+    const zSw = rng(2).normal(t.swItems * d);
+    const ell = 0.5 * Math.sqrt(d);
+    const floor = mmd2ToMixture(t.mix.sample(t.swItems, rng(4)).x, t.mix, ell);
+    const odeLines: Series['lines'] = [];
+    const swLines: Series['lines'] = [];
+    for (const s of SAMPLERS) {
+      const odePts: { x: number; y: number }[] = [];
+      const swPts: { x: number; y: number }[] = [];
+      for (const n of STEPS) {
+        if (s.maxSteps !== undefined && n > s.maxSteps) continue;
+        const sw = run(s, t, n, t.swItems, zSw, rng(5));
+        const w = mmd2ToMixture(sw.x, t.mix, ell);
+        swPts.push({ x: sw.nfe, y: Math.max(Math.abs(w), 1e-9) });
+        let e = Number.NaN;
+        if (s.deterministic) {
+          const r = run(s, t, n, t.odeItems, zOde);
+          e = rmse(r.x, exactFor(s, r.scheduler, t, zOde));
+          odePts.push({ x: r.nfe, y: e });
+        }
+        table.push(
+          `| ${t.name} | ${s.name} | ${n} | ${sw.nfe} | ${Number.isNaN(e) ? '–' : e.toExponential(2)} | ${w.toExponential(2)} |`,
+        );
       }
-      table.push(
-        `| ${t.name} | ${s.name} | ${n} | ${sw.nfe} | ${Number.isNaN(e) ? '–' : e.toExponential(2)} | ${w.toExponential(2)} |`,
-      );
+      if (odePts.length) odeLines.push({ label: s.name, points: odePts });
+      swLines.push({ label: s.name, points: swPts });
     }
-    if (odePts.length) odeLines.push({ label: s.name, points: odePts });
-    swLines.push({ label: s.name, points: swPts });
+    swLines.push({
+      label: 'exact target samples (floor)',
+      points: STEPS.map((n) => ({ x: n, y: Math.abs(floor) })),
+    });
+    table.push(`| ${t.name} | (floor: exact target samples) | – | – | – | ${floor.toExponential(2)} |`);
+    series.push({
+      kind: 'quality-vs-steps',
+      name: `ode-error-${t.name}`,
+      title: `RMS distance to the exact PF-ODE solution, ${t.name}`,
+      xLabel: 'function evaluations',
+      yLabel: 'RMS error',
+      xScale: 'log',
+      yScale: 'log',
+      lines: odeLines,
+    });
+    series.push({
+      kind: 'quality-vs-steps',
+      name: `mmd-${t.name}`,
+      title: `MMD² to the target (|value|, Gaussian kernel ℓ = 0.5√d), ${t.name}`,
+      xLabel: 'function evaluations',
+      yLabel: 'MMD²',
+      xScale: 'log',
+      yScale: 'log',
+      lines: swLines,
+    });
   }
-  swLines.push({
-    label: 'exact target samples (floor)',
-    points: STEPS.map((n) => ({ x: n, y: Math.abs(floor) })),
-  });
-  table.push(`| ${t.name} | (floor: exact target samples) | – | – | – | ${floor.toExponential(2)} |`);
-  series.push({
-    kind: 'quality-vs-steps',
-    name: `ode-error-${t.name}`,
-    title: `RMS distance to the exact PF-ODE solution, ${t.name}`,
-    xLabel: 'function evaluations',
-    yLabel: 'RMS error',
-    xScale: 'log',
-    yScale: 'log',
-    lines: odeLines,
-  });
-  series.push({
-    kind: 'quality-vs-steps',
-    name: `mmd-${t.name}`,
-    title: `MMD² to the target (|value|, Gaussian kernel ℓ = 0.5√d), ${t.name}`,
-    xLabel: 'function evaluations',
-    yLabel: 'MMD²',
-    xScale: 'log',
-    yScale: 'log',
-    lines: swLines,
-  });
-}
 
-const FAST = ['dpmpp-2m', 'dpmpp-3m', 'unipc-bh2', 'unipc-bh1-o3'];
-const ddim = SAMPLERS[0];
-const cases = TARGETS.flatMap((t) => {
-  const z = rng(1).normal(t.odeItems * t.mix.dim);
-  return FAST.map((name) => {
-    const s = SAMPLERS.find((x) => x.name === name) as Sampler;
-    return defineCase<{ x: Float64Array; scheduler: Scheduler }>({
-      name: `${name} 10 steps vs ddim 50 steps, exact denoiser of ${t.name}`,
-      baselineLabel: 'DDIM, 50 steps',
-      methodLabel: `${name}, 10 steps`,
-      baseline: () => run(ddim, t, 50, t.odeItems, z),
-      method: () => run(s, t, 10, t.odeItems, z),
-      quality: (b, m) => {
-        const eb = rmse(b.x, exactFor(ddim, b.scheduler, t, z));
-        const em = rmse(m.x, exactFor(s, m.scheduler, t, z));
-        return {
-          metric: `ODE RMS error ${name}@10 / ddim@50 (${em.toExponential(2)} / ${eb.toExponential(2)})`,
-          value: em / eb,
-          pass: em <= eb,
-          threshold: '<= 1',
-        };
-      },
+  const FAST = ['dpmpp-2m', 'dpmpp-3m', 'unipc-bh2', 'unipc-bh1-o3'];
+  const ddim = SAMPLERS[0];
+  const cases = TARGETS.flatMap((t) => {
+    const z = rng(1).normal(t.odeItems * t.mix.dim);
+    return FAST.map((name) => {
+      const s = SAMPLERS.find((x) => x.name === name) as Sampler;
+      return defineCase<{ x: Float64Array; scheduler: Scheduler }>({
+        name: `${name} 10 steps vs ddim 50 steps, exact denoiser of ${t.name}`,
+        baselineLabel: 'DDIM, 50 steps',
+        methodLabel: `${name}, 10 steps`,
+        baseline: () => run(ddim, t, 50, t.odeItems, z),
+        method: () => run(s, t, 10, t.odeItems, z),
+        quality: (b, m) => {
+          const eb = rmse(b.x, exactFor(ddim, b.scheduler, t, z));
+          const em = rmse(m.x, exactFor(s, m.scheduler, t, z));
+          return {
+            metric: `ODE RMS error ${name}@10 / ddim@50 (${em.toExponential(2)} / ${eb.toExponential(2)})`,
+            value: em / eb,
+            pass: em <= eb,
+            threshold: '<= 1',
+          };
+        },
+      });
     });
   });
-});
 
-const definition = defineBenchmark({
-  package: 'diffusion',
-  name: 'samplers',
-  description:
-    'Sampler accuracy against function evaluations on Gaussian mixtures with exact denoisers: RMS distance to the exact PF-ODE solution and MMD² to the target; fast samplers at 10 steps against DDIM at 50.',
-  cases,
-  warmup: 1,
-  repeats: quick ? 3 : 7,
-  series,
-});
-await runAndWrite(definition, quick ? { write: false } : {});
-console.log('\n| target | sampler | steps | NFE | ODE RMS error | MMD² |\n|---|---|---|---|---|---|');
-console.log(table.join('\n'));
+  const definition = defineBenchmark({
+    package: 'diffusion',
+    name: 'samplers',
+    description:
+      'Sampler accuracy against function evaluations on Gaussian mixtures with exact denoisers: RMS distance to the exact PF-ODE solution and MMD² to the target; fast samplers at 10 steps against DDIM at 50.',
+    cases,
+    warmup: 1,
+    repeats: quick ? 3 : 7,
+    series,
+  });
+  await runAndWrite(definition, quick ? { write: false } : {});
+  console.log('\n| target | sampler | steps | NFE | ODE RMS error | MMD² |\n|---|---|---|---|---|---|');
+  console.log(table.join('\n'));
+}
+
+/** The trained glyph models: sampler sweep, timed sampler cases, cache cases, grids. */
+async function glyphs() {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const bench = new GlyphBench(await loadGlyphModels(root), {
+    quick,
+    full: args['full-glyphs'],
+    gridDir: quick ? null : join(root, 'bench-results', 'diffusion', 'grids'),
+  });
+  const t0 = performance.now();
+  const series = await bench.sweep();
+  console.log(`glyph sampler sweep: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  // Timed on one image (two CFG branches); the quality check reads the sweep's 12-image figures.
+  await runAndWrite(
+    defineBenchmark({
+      package: 'diffusion',
+      name: 'glyph-samplers',
+      description: `Samplers on the trained glyph models (UNet: epsilon, DiT: flow matching), CFG ${3}, one image per class of 12 classes with fixed noise: classifier accuracy and Fréchet distance (classifier features) to real held-out-font glyphs against NFE; fast samplers at 10 steps against the 50-step baseline (timed on one image, quality from the 12-image set).`,
+      cases: bench.samplerCases(1),
+      warmup: 0,
+      repeats: quick ? 1 : 2,
+      series,
+    }),
+    quick ? { write: false } : {},
+  );
+  console.log('\n| model | sampler | steps | NFE | accuracy | FD |\n|---|---|---|---|---|---|');
+  for (const r of bench.rows) {
+    console.log(
+      `| ${r.model} | ${r.sampler} | ${r.steps} | ${r.nfe} | ${r.accuracy.toFixed(3)} | ${r.fd.toFixed(2)} |`,
+    );
+  }
+  await runAndWrite(
+    defineBenchmark({
+      package: 'diffusion',
+      name: 'caches',
+      description:
+        'Feature caches on the trained glyph DiT (FlowMatch Euler, 50 steps) and UNet (DDIM, 20 steps), CFG 3: wall-clock speed-up of a guided sample() of one image against the uncached run of the same sampler, steps and noise; quality on 12 images (one per class): PSNR (data range 2) and classifier agreement against the uncached samples.',
+      cases: bench.cacheCases(1, { dit: quick ? 10 : 50, unet: quick ? 10 : 20 }),
+      warmup: 0,
+      repeats: quick ? 1 : 2,
+    }),
+    quick ? { write: false } : {},
+  );
+}
+
+if (!args['skip-mixtures']) await mixtures();
+if (!args['skip-glyphs']) await glyphs();
