@@ -51,8 +51,15 @@ const EXPECTED: Record<string, (RegExp | string)[]> = {
     /^teaCache: (?:[1-9]\d|1\d\d|2[0-3]\d) of 240 block evaluations, hit rate 0\.\d\d, relative error [1-9]\.\de-2$/m,
     /^taylorSeer: (?:[1-9]\d|1\d\d|2[0-3]\d) of 240 block evaluations, hit rate 0\.\d\d, relative error [1-9]\.\de-2$/m,
   ],
+  // ECAD on the toy DiT at 6/16 of the block evaluations, then a σ search that beats the default spacing.
+  'diffusion#3': [
+    /^ECAD: 36 of 96 block evaluations, calibration PSNR \d+\.\d dB$/m,
+    /^timesteps: 6 model calls, RMS to the exact ODE \d\.\de-2 = 0\.[0-6]\d × the default spacing's$/m,
+  ],
   // The CUDA backend when a GPU is usable, else the CPU: the same product either way.
   'kernels-cuda#1': [/^(cpu|cuda) \[ 7, 10, 15, 22 \]$/m],
+  // The native CPU kernels where the addon was built, else the WebAssembly ones: the same product.
+  'kernels-cpu#1': [/^(cpu|cpu-native) \[ 15\.5, -0\.5 \]$/m],
   'eval#1': [/^0\.497\d+\n(1|0\.99999\d+)\n/, /sum of squares .* PASS relative error/],
   // Particle filtering on a toy 3-step solver (seeded), reproducibility, best-of-N, the particle kernel.
   'scaling#1': [

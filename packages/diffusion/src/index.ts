@@ -99,6 +99,36 @@ export {
   vpAlphaSigma,
 } from './schedules/sigmas';
 export { roundHalfEven, SpacingOptions, spacedTimesteps, TimestepSpacing } from './schedules/spacing';
+export {
+  CacheSchedulePreset,
+  cachePresetPolicy,
+  EcadOptions,
+  type EcadResult,
+  ecadSearch,
+  foraSchedule,
+  loadCachePreset,
+  scheduleComputeFraction,
+} from './search/ecad';
+export {
+  crowdingDistance,
+  dominates,
+  evolve,
+  type Generation,
+  GeneticOptions,
+  type GeneticProblem,
+  type GeneticResult,
+  geneticSearch,
+  type Individual,
+  nonDominatedSort,
+} from './search/genetic';
+export {
+  loadTimestepPreset,
+  TimestepSchedulePreset,
+  TimestepSearchOptions,
+  type TimestepSearchResult,
+  timestepPresetOptions,
+  timestepSearch,
+} from './search/timestep-search';
 export { GaussianMixture, GaussianMixtureSpec, type NoiseParameterisation } from './testing/gaussian-mixture';
 export { ToyBlockDenoiser, ToyBlockDenoiserOptions } from './testing/toy-block-denoiser';
 export type {
