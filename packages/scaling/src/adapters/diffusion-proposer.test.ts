@@ -10,6 +10,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { fkSteering } from '../strategies/fk-steering';
 import { particleFiltering } from '../strategies/particle-filtering';
+import { searchOverPaths } from '../strategies/search-over-paths';
 import { runStrategy } from '../strategy';
 import { type DiffusionState, diffusionProposer, tweedieReward } from './diffusion-proposer';
 
@@ -199,5 +200,84 @@ describe('diffusionProposer', () => {
     console.log(
       `rewarded-component share: plain ${plainShare.toFixed(3)} (${draws} draws), FK steering ${fkShare.toFixed(3)}, particle filtering ${pfShare.toFixed(3)} (${runs} runs × ${k} particles)`,
     );
+  });
+
+  it('renoise follows the forward process q(x_s | x_t) (moments over seeded draws) and checks its input', () => {
+    const p = diffusionProposer({ scheduler: ddpm, denoiser: vpDenoiser(), steps: 10, dim: 2 });
+    const probe = ddpm();
+    probe.setTimesteps(10);
+    const ac = probe.alphasCumprod;
+    let s = p.initial({ rng: rng(1) }) as DiffusionState;
+    const states: DiffusionState[] = [s];
+    for (let i = 0; i < 10; i++) {
+      s = p.propose(s, { rng: rng(10 + i) }) as DiffusionState;
+      states.push(s);
+    }
+    // From the final sample (ᾱ = 1) back 3 steps, and from step 6 back 4 steps.
+    for (const [from, k] of [
+      [10, 3],
+      [6, 4],
+    ] as const) {
+      const st = states[from];
+      const aFrom = st.t === null ? 1 : ac[st.t];
+      const aTo = ac[probe.timesteps[from - k]];
+      const mean = st.x.map((v) => Math.sqrt(aTo / aFrom) * v);
+      const variance = 1 - aTo / aFrom;
+      const n = 4000;
+      const sum = [0, 0];
+      const sq = [0, 0];
+      for (let d = 0; d < n; d++) {
+        const r = p.renoise(st, k, { rng: rng(1000 + d) });
+        expect(r.step).toBe(from - k);
+        expect(r.t).toBe(probe.timesteps[from - k]);
+        expect(r.nfe).toBe(st.nfe);
+        expect(r.x0).toBeNull();
+        for (let i = 0; i < 2; i++) {
+          sum[i] += r.x[i];
+          sq[i] += (r.x[i] - mean[i]) ** 2;
+        }
+      }
+      for (let i = 0; i < 2; i++) {
+        // Mean within 4 standard errors; variance within 4 standard errors of a Gaussian's (√(2/n)·σ²).
+        expect(Math.abs(sum[i] / n - mean[i])).toBeLessThan(4 * Math.sqrt(variance / n));
+        expect(Math.abs(sq[i] / n - variance)).toBeLessThan(4 * Math.sqrt(2 / n) * variance);
+      }
+    }
+    expect(() => p.renoise(states[2], 3, { rng: rng(0) })).toThrow(/steps must be an integer in \[1, 2\]/);
+    const euler = diffusionProposer({
+      scheduler: () => new EulerDiscreteScheduler(),
+      denoiser: vpDenoiser(),
+      steps: 4,
+      dim: 2,
+    });
+    const e1 = euler.propose(euler.initial({ rng: rng(0) }) as DiffusionState, {
+      rng: rng(1),
+    }) as DiffusionState;
+    expect(() => euler.renoise(e1, 1, { rng: rng(0) })).toThrow(/variance-preserving/);
+  });
+
+  it('search over paths runs on the proposer within its NFE budget and reproduces', async () => {
+    const p = diffusionProposer({ scheduler: ddpm, denoiser: vpDenoiser(), steps: 10, dim: 2 });
+    const make = () =>
+      searchOverPaths({
+        proposer: p,
+        scorer: tweedieReward(logResponsibility),
+        budget: 60,
+        chains: 2,
+        branches: 2,
+        startSteps: 2,
+        forward: 1,
+        backward: 2,
+      });
+    const a = await runStrategy(make(), { seed: 5 });
+    const b = await runStrategy(make(), { seed: 5 });
+    expect(a.spent).toBeLessThanOrEqual(60);
+    expect(a.spent).toBeGreaterThan(20);
+    expect(a.best).toBeDefined();
+    expect(b.candidates.map((c) => c.score)).toEqual(a.candidates.map((c) => c.score));
+    // 2 chains × 2 start steps + 8 iterations × (2 chains × 2 branches × 2 steps) = 68 > 60: the budget
+    // stops the search after 7 iterations, with the chains at step 2 + 7 = 9.
+    expect(a.candidates[a.best as number].step).toBe(9);
+    expect(a.spent).toBe(4 + 7 * 8);
   });
 });

@@ -87,6 +87,13 @@ export type DiffusionProposerOptions = z.input<typeof DiffusionProposerOptions>;
 export interface DiffusionProposer extends Proposer<DiffusionState> {
   /** Steps (= NFE) of a whole trajectory. */
   readonly steps: number;
+  /**
+   * Moves a state `steps` schedule steps back up the noise schedule with the forward process (no
+   * model call; search over paths): x_s = √(ᾱ_s/ᾱ_t)·x_t + √(1 − ᾱ_s/ᾱ_t)·ε, ε ~ N(0, I) from ctx.rng,
+   * ᾱ_t of the state's timestep (1 once done). Variance-preserving schedulers only (an `alphasCumprod`
+   * and initNoiseSigma 1: DDPM, DDIM); x̂0 of the result is null (no model call formed one).
+   */
+  renoise(state: DiffusionState, steps: number, ctx: ProposeContext): DiffusionState;
 }
 
 /** Multi-call / multistep schedulers whose history a single state does not carry. */
@@ -182,6 +189,28 @@ export function diffusionProposer(options: DiffusionProposerOptions): DiffusionP
     },
     done: (s) => s.step >= n,
     cost: (from, to) => to.nfe - from.nfe,
+    renoise(state: DiffusionState, steps: number, ctx: ProposeContext) {
+      const ac = (probe as { alphasCumprod?: Float64Array }).alphasCumprod;
+      if (!(ac instanceof Float64Array) || probe.initNoiseSigma !== 1)
+        throw new ScalingError(
+          'options',
+          `${WHERE}.renoise: needs a variance-preserving scheduler with alphasCumprod (DDPM, DDIM), got ${probe.constructor.name}`,
+        );
+      if (!Number.isInteger(steps) || steps < 1 || steps > state.step)
+        throw new ScalingError(
+          'input',
+          `${WHERE}.renoise: steps must be an integer in [1, ${state.step}] (the state's step), got ${steps}`,
+        );
+      const j = state.step - steps;
+      const aFrom = state.t === null ? 1 : ac[state.t];
+      const aTo = ac[probe.timesteps[j]];
+      const ratio = aTo / aFrom;
+      const e = ctx.rng.normal(o.dim);
+      const a = Math.sqrt(ratio);
+      const b = Math.sqrt(Math.max(0, 1 - ratio));
+      const x = state.x.map((v, k) => a * v + b * e[k]);
+      return freeze({ x, step: j, t: probe.timesteps[j], x0: null, nfe: state.nfe });
+    },
   };
 }
 
