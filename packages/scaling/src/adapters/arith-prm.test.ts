@@ -188,9 +188,9 @@ describe('arithPrm on the arith-prm fixture', () => {
       for (let k = 0; k < scores.length; k++) (labels[k] ? good : bad).push(scores[k]);
     }
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-    // Both kinds occur in the sample (the weak policy gets few steps right: 36 of 998).
+    // Both kinds occur in the sample (553 right, 447 wrong of the 1000 held-out steps).
     expect(good.length).toBeGreaterThanOrEqual(20);
-    expect(bad.length).toBeGreaterThan(good.length);
+    expect(bad.length).toBeGreaterThanOrEqual(20);
     expect(mean(good)).toBeGreaterThan(mean(bad));
     // Ranking: the probability that a correct step outscores a wrong one (ties count half).
     let wins = 0;
