@@ -20,14 +20,11 @@
  * modulation and gating run as plain loops.
  */
 import {
-  bytesSource,
-  fromStorageArray,
   gelu,
   keep,
   layernorm,
   linear,
   readF32,
-  SafetensorsFile,
   type SafetensorsReader,
   scope,
   sdpa,
@@ -37,6 +34,7 @@ import { z } from 'zod';
 import type { BlockDenoiser, DenoiserPass, RunBlockOptions } from '../block-denoiser';
 import type { Sample } from '../types';
 import { parseOptions } from '../util';
+import { f32Tensor, readCheckpoint } from './checkpoint';
 
 const NAME = 'DiT';
 
@@ -140,10 +138,6 @@ function expectedShapes(cfg: DiTConfig): Map<string, number[]> {
   lin('final_layer.adaLN_modulation.1', 2 * h, h);
   lin('final_layer.linear', p * p * cfg.out_channels, h);
   return m;
-}
-
-function f32Tensor(values: Float32Array, shape: readonly number[]): Tensor {
-  return fromStorageArray(values, shape, 'f32', 'cpu');
 }
 
 /** A weight tensor, exempt from any enclosing `scope` (the model owns it until `dispose()`). */
@@ -256,28 +250,8 @@ export class DiT implements BlockDenoiser<number> {
     weights: ArrayBuffer | Uint8Array | SafetensorsReader,
   ): Promise<DiT> {
     const cfg = DiT.parseConfig(config);
-    const reader =
-      weights instanceof ArrayBuffer || weights instanceof Uint8Array
-        ? await SafetensorsFile.open(bytesSource(weights), { file: 'model.safetensors' })
-        : weights;
     const expected = expectedShapes(cfg);
-    const extra = reader.names.filter((n) => !expected.has(n));
-    if (extra.length) throw new Error(`${NAME}: unexpected tensors in the checkpoint: ${extra.join(', ')}`);
-    const raw = new Map<string, Float32Array>();
-    for (const [name, shape] of expected) {
-      if (!reader.has(name)) throw new Error(`${NAME}: tensor '${name}' missing from the checkpoint`);
-      const got = reader.info(name).shape;
-      if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
-        throw new Error(
-          `${NAME}: tensor '${name}' has shape [${got.join(', ')}], expected [${shape.join(', ')}]`,
-        );
-      }
-      const v = (await reader.raw(name, { dtype: 'f32' })) as Float32Array;
-      for (let i = 0; i < v.length; i++) {
-        if (!Number.isFinite(v[i])) throw new Error(`${NAME}: tensor '${name}' holds a non-finite value`);
-      }
-      raw.set(name, Float32Array.from(v));
-    }
+    const raw = await readCheckpoint(NAME, weights, expected);
     const get = (n: string) => raw.get(n) as Float32Array;
     const lin = (n: string): Lin => {
       const [out, inp] = expected.get(`${n}.weight`) as number[];

@@ -12,22 +12,20 @@
  * `logSoftmax`); large batches run in chunks.
  */
 import {
-  bytesSource,
   conv2d,
-  fromStorageArray,
   groupnorm,
   linear,
   logSoftmax,
   mean,
   readF32,
   relu,
-  SafetensorsFile,
   type SafetensorsReader,
   scope,
   type Tensor,
 } from '@hasten/core-tensor';
 import { z } from 'zod';
 import { parseOptions } from '../util';
+import { f32Tensor, readCheckpoint } from './checkpoint';
 
 const NAME = 'GlyphClassifier';
 const positiveInt = z.number().int().positive();
@@ -80,10 +78,6 @@ interface Layer {
 /** Images per forward chunk (bounds the im2col buffers). */
 const CHUNK = 64;
 
-function f32Tensor(values: Float32Array, shape: readonly number[]): Tensor {
-  return fromStorageArray(values, shape, 'f32', 'cpu');
-}
-
 function expectedShapes(cfg: GlyphClassifierConfig): Map<string, number[]> {
   const m = new Map<string, number[]>();
   let cin = cfg.in_channels;
@@ -121,25 +115,10 @@ export class GlyphClassifier {
     weights: ArrayBuffer | Uint8Array | SafetensorsReader,
   ): Promise<GlyphClassifier> {
     const cfg = GlyphClassifier.parseConfig(config);
-    const reader =
-      weights instanceof ArrayBuffer || weights instanceof Uint8Array
-        ? await SafetensorsFile.open(bytesSource(weights), { file: 'model.safetensors' })
-        : weights;
     const expected = expectedShapes(cfg);
-    const extra = reader.names.filter((n) => !expected.has(n));
-    if (extra.length) throw new Error(`${NAME}: unexpected tensors in the checkpoint: ${extra.join(', ')}`);
     const t = new Map<string, Tensor>();
-    for (const [name, shape] of expected) {
-      if (!reader.has(name)) throw new Error(`${NAME}: tensor '${name}' missing from the checkpoint`);
-      const got = reader.info(name).shape;
-      if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
-        throw new Error(
-          `${NAME}: tensor '${name}' has shape [${got.join(', ')}], expected [${shape.join(', ')}]`,
-        );
-      }
-      const v = Float32Array.from((await reader.raw(name, { dtype: 'f32' })) as Float32Array);
-      if (!v.every(Number.isFinite)) throw new Error(`${NAME}: tensor '${name}' holds a non-finite value`);
-      t.set(name, f32Tensor(v, shape));
+    for (const [name, v] of await readCheckpoint(NAME, weights, expected)) {
+      t.set(name, f32Tensor(v, expected.get(name) as number[]));
     }
     const g = (n: string) => t.get(n) as Tensor;
     const layers = cfg.conv_channels.map((_, i) => ({

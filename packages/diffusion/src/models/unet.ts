@@ -23,14 +23,11 @@
  */
 import {
   add,
-  bytesSource,
   concat,
   conv2d,
-  fromStorageArray,
   groupnorm,
   linear,
   readF32,
-  SafetensorsFile,
   type SafetensorsReader,
   scope,
   silu,
@@ -40,6 +37,7 @@ import { z } from 'zod';
 import type { BlockDenoiser, DenoiserPass, RunBlockOptions } from '../block-denoiser';
 import type { Sample } from '../types';
 import { parseOptions } from '../util';
+import { f32Tensor, readCheckpoint } from './checkpoint';
 
 const NAME = 'UNet';
 const positiveInt = z.number().int().positive();
@@ -118,10 +116,6 @@ interface UNetWeights {
   up: { res: Res; upsample?: Conv }[];
   normOut: Norm;
   convOut: Conv;
-}
-
-function f32Tensor(values: Float32Array, shape: readonly number[]): Tensor {
-  return fromStorageArray(values, shape, 'f32', 'cpu');
 }
 
 /** A copy of a tensor's values (its storage is released when its scope closes). */
@@ -205,27 +199,10 @@ export class UNet implements BlockDenoiser<number> {
     weights: ArrayBuffer | Uint8Array | SafetensorsReader,
   ): Promise<UNet> {
     const cfg = UNet.parseConfig(config);
-    const reader =
-      weights instanceof ArrayBuffer || weights instanceof Uint8Array
-        ? await SafetensorsFile.open(bytesSource(weights), { file: 'model.safetensors' })
-        : weights;
     const expected = expectedShapes(cfg);
-    const extra = reader.names.filter((n) => !expected.has(n));
-    if (extra.length) throw new Error(`${NAME}: unexpected tensors in the checkpoint: ${extra.join(', ')}`);
     const raw = new Map<string, Tensor>();
-    for (const [name, shape] of expected) {
-      if (!reader.has(name)) throw new Error(`${NAME}: tensor '${name}' missing from the checkpoint`);
-      const got = reader.info(name).shape;
-      if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
-        throw new Error(
-          `${NAME}: tensor '${name}' has shape [${got.join(', ')}], expected [${shape.join(', ')}]`,
-        );
-      }
-      const v = Float32Array.from((await reader.raw(name, { dtype: 'f32' })) as Float32Array);
-      for (let i = 0; i < v.length; i++) {
-        if (!Number.isFinite(v[i])) throw new Error(`${NAME}: tensor '${name}' holds a non-finite value`);
-      }
-      raw.set(name, f32Tensor(v, shape));
+    for (const [name, v] of await readCheckpoint(NAME, weights, expected)) {
+      raw.set(name, f32Tensor(v, expected.get(name) as number[]));
     }
     const get = (n: string) => raw.get(n) as Tensor;
     const pair = (n: string): Conv => ({ w: get(`${n}.weight`), b: get(`${n}.bias`) });
