@@ -8,7 +8,7 @@
  * Everything else is the 'cpu' kernel, called with this backend.
  */
 import {
-  type Backend,
+  CpuBackend,
   cpuStorage,
   getKernel,
   type KernelFn,
@@ -22,28 +22,12 @@ export const NATIVE_BACKEND = 'cpu-native';
 /** linear() rows up to which the native matrix-vector path serves (the WebAssembly GEMM above). */
 export const MAX_NATIVE_ROWS = 8;
 
-export class NativeCpuBackend implements Backend {
-  readonly name = NATIVE_BACKEND;
-
-  alloc(byteLength: number): ArrayBuffer {
-    return new ArrayBuffer(byteLength);
+export class NativeCpuBackend extends CpuBackend {
+  constructor() {
+    super(NATIVE_BACKEND);
   }
 
-  write(handle: unknown, byteOffset: number, data: ArrayBufferView): void {
-    new Uint8Array(handle as ArrayBuffer, byteOffset, data.byteLength).set(
-      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    );
-  }
-
-  async read(handle: unknown, byteOffset: number, byteLength: number): Promise<Uint8Array> {
-    return new Uint8Array(handle as ArrayBuffer, byteOffset, byteLength);
-  }
-
-  free(_handle: unknown): void {}
-
-  async sync(): Promise<void> {}
-
-  describe(): string {
+  override describe(): string {
     return `${NATIVE_BACKEND} (native AVX2 / AVX-512 matrix-vector kernels)`;
   }
 }

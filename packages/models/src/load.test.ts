@@ -1,7 +1,14 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bytesSource, f32ToF16Bits, parseSafetensorsHeader, SafetensorsFile } from '@hasten/core-tensor';
+import {
+  bytesSource,
+  f32ToF16Bits,
+  getBackend,
+  parseSafetensorsHeader,
+  SafetensorsFile,
+  setDefaultBackend,
+} from '@hasten/core-tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from './config';
 import { ModelError } from './errors';
@@ -284,6 +291,31 @@ describe('fromSafetensors (isomorphic, e.g. bytes fetched in a browser)', () => 
     const ref = await readReference(dir);
     const out = await model.forward({ tokens: ref.input_ids, positions: ref.position_ids });
     expect(await relativeError(out.logits, ref.logits)).toBeLessThan(1e-4);
+    model.dispose();
+  });
+});
+
+describe('where a model goes when the options name no device', () => {
+  it("follows core-tensor's default backend (setDefaultBackend), cache and quantize included", async () => {
+    const dir = fixtureDir('families/qwen2-tied');
+    const ref = await readReference(dir);
+    const before = getBackend().name;
+    setDefaultBackend('reference');
+    try {
+      const model = await loadCausalLM(dir);
+      expect(model.device).toBe('reference');
+      const cache = model.createCache({ batch: ref.input_ids.shape[0] });
+      const out = await model.forward({ tokens: ref.input_ids, positions: ref.position_ids, cache });
+      expect(out.logits.device).toBe('reference');
+      expect(await relativeError(out.logits, ref.logits)).toBeLessThan(1e-4);
+      // Quantizing rewrites weights in host memory: allowed on every CPU-memory backend.
+      expect(() => model.quantize({ format: 'int8' })).not.toThrow();
+      model.dispose();
+    } finally {
+      setDefaultBackend(before);
+    }
+    const model = await loadCausalLM(dir);
+    expect(model.device).toBe(before);
     model.dispose();
   });
 });

@@ -13,16 +13,16 @@ import { ModelError } from './errors';
 import { readJsonFile, requireDir } from './files';
 import { LlamaModel } from './llama/model';
 import { QuantizeOptions } from './llama/quantize';
-import { deviceOption, parseOptions } from './options';
+import { defaultDevice, deviceOption, parseOptions } from './options';
 import { isQuantizedCheckpoint, readQuantizedWeights } from './quant/quantized-safetensors';
 import { type Tokenizer, tokenizerFromFiles } from './tokenizers/tokenizer';
 
 const LoadOptions = z.strictObject({
-  /** core-tensor backend for the native model (default 'cpu'). */
+  /** core-tensor backend for the native model (default: core-tensor's default backend, initially 'cpu'). */
   device: deviceOption.optional(),
   /** Reject a weight holding NaN or ±Inf (default true; one pass over each widened tensor). */
   checkFinite: z.boolean().optional(),
-  /** Quantize the linear layers' weights after loading (LlamaModel.quantize; 'cpu' only). */
+  /** Quantize the linear layers' weights after loading (LlamaModel.quantize; host-memory backends only). */
   quantize: QuantizeOptions.optional(),
 });
 export type LoadOptions = z.input<typeof LoadOptions>;
@@ -70,7 +70,7 @@ export async function loadCausalLM(dir: string, opts: LoadOptions = {}): Promise
       // A checkpoint written by saveQuantized (src/quant/): linears kept as stored.
       if (quantize)
         throw new ModelError('input', `loadCausalLM: ${dir} is already quantized; drop 'quantize'`);
-      const device = rest.device ?? 'cpu';
+      const device = rest.device ?? defaultDevice();
       return new LlamaModel(config, await readQuantizedWeights(config, weights, device, dir), device);
     }
     const model = await LlamaModel.fromSafetensors(config, weights, { ...rest, source: dir });

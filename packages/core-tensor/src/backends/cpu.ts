@@ -1,6 +1,7 @@
 /**
  * @file The CPU backends. Memory is a plain ArrayBuffer per storage, so kernels read and write it
- * synchronously. Two instances are registered:
+ * synchronously; any backend on that memory extends CpuBackend (so code that writes in place, such
+ * as the KV caches, accepts it), e.g. @hasten/kernels-cpu's 'cpu-native'. Two instances are registered here:
  * - 'cpu': the default; fast kernels (WebAssembly SIMD matmul, ...) where they exist, the reference
  *   kernels everywhere else.
  * - 'reference': only the readable reference kernels (plain loops, float64 accumulation). It is the
@@ -11,7 +12,7 @@ import { type DType, type StorageArray, storageView } from '../dtype';
 import type { Tensor } from '../tensor';
 
 export class CpuBackend implements Backend {
-  constructor(readonly name: 'cpu' | 'reference') {}
+  constructor(readonly name: string) {}
 
   alloc(byteLength: number): ArrayBuffer {
     return new ArrayBuffer(byteLength);

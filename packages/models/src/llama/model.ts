@@ -44,7 +44,7 @@ import {
 } from '../causal-lm';
 import type { LlamaConfig } from '../config';
 import { ModelError } from '../errors';
-import { parseOptions } from '../options';
+import { defaultDevice, inHostMemory, parseOptions } from '../options';
 import { type QuantizeOptions, quantizeLlamaWeights, weightBytes } from './quantize';
 import {
   disposeLlamaWeights,
@@ -76,7 +76,7 @@ export class LlamaModel implements CausalLM {
     opts: LlamaModelOptions = {},
   ): Promise<LlamaModel> {
     const o = parseOptions(LlamaModelOptions, opts, 'LlamaModel.fromSafetensors');
-    const device = o.device ?? 'cpu';
+    const device = o.device ?? defaultDevice();
     const weights = await loadLlamaWeights(config, reader, device, o.source ?? 'safetensors', {
       checkFinite: o.checkFinite,
     });
@@ -89,7 +89,7 @@ export class LlamaModel implements CausalLM {
    */
   quantize(opts: QuantizeOptions): this {
     this.assertLive('quantize');
-    if (this.device !== 'cpu' && this.device !== 'reference') {
+    if (!inHostMemory(this.weights.embed)) {
       throw new ModelError(
         'input',
         `quantize: weights must be on a CPU backend, the model is on '${this.device}'`,

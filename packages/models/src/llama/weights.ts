@@ -19,7 +19,7 @@ import { deviceOption } from '../options';
 
 /** Options of `fromSafetensors` / `LlamaModel.fromSafetensors`. */
 export const LlamaModelOptions = z.strictObject({
-  /** core-tensor backend for weights and compute (default 'cpu'). */
+  /** core-tensor backend for weights and compute (default: core-tensor's default backend). */
   device: deviceOption.optional(),
   /** Where the weights come from, for error messages (a folder or URL). */
   source: z.string().optional(),

@@ -39,7 +39,7 @@ import { ModelError } from '../errors';
 import type { LlamaModel } from '../llama/model';
 import { LinearFormat, quantizeWeight } from '../llama/quantize';
 import { isQuantized, type LayerWeights, type LinearWeight } from '../llama/weights';
-import { parseOptions } from '../options';
+import { inHostMemory, parseOptions } from '../options';
 import { captureLinearInputs } from './capture-linear-inputs';
 
 export const AwqOptions = z.strictObject({
@@ -179,7 +179,7 @@ function divideRows(w: Tensor, s: Float64Array): void {
  */
 export async function awqScale(model: LlamaModel, opts: AwqOptions): Promise<AwqGroupReport[]> {
   const o = parseOptions(AwqOptions, opts, 'awqScale');
-  if (model.device !== 'cpu' && model.device !== 'reference')
+  if (!inHostMemory(model.heldWeights.embed))
     throw new ModelError(
       'input',
       `awqScale: weights must be on a CPU backend, the model is on '${model.device}'`,

@@ -17,12 +17,12 @@ import { gguf } from '@huggingface/gguf';
 import { z } from 'zod';
 import { ModelError } from '../errors';
 import { LlamaModel } from '../llama/model';
-import { deviceOption, parseOptions } from '../options';
+import { defaultDevice, deviceOption, parseOptions } from '../options';
 import { type Tokenizer, tokenizerFromFiles } from '../tokenizers/tokenizer';
 import { configFromGGUF, type GGUFTensorInfoLike, weightsFromGGUF } from './gguf-llama';
 
 const Options = z.strictObject({
-  /** core-tensor backend of the model (default 'cpu'). */
+  /** core-tensor backend of the model (default: core-tensor's default backend). */
   device: deviceOption.optional(),
 });
 export type LoadGGUFOptions = z.input<typeof Options>;
@@ -104,7 +104,7 @@ function vocabOf(meta: Record<string, unknown>): GGUFVocab | undefined {
 export async function loadGGUF(path: string, opts: LoadGGUFOptions = {}): Promise<LoadedGGUF> {
   const o = parseOptions(Options, opts, 'loadGGUF');
   if (!existsSync(path)) throw new ModelError('file', `${path}: not found (GGUF file)`);
-  const device = o.device ?? 'cpu';
+  const device = o.device ?? defaultDevice();
   let parsed: Awaited<ReturnType<typeof gguf>>;
   try {
     parsed = await gguf(path, { allowLocalFile: true });
