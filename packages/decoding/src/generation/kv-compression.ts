@@ -7,9 +7,12 @@
  * queries of the positions seen since the last compression (at most `queryWindow` of them), which
  * the native models return with `outputQueries`. Eviction keeps true positions (the cache's
  * `positionOffset`), so generation continues as if the evicted positions were masked out.
+ * With `prefillChunk` the prompt itself is read in chunks with a compression after each (Locret's
+ * chunked prefill, arXiv:2410.01805, through @hasten/kv's `chunkedPrefill`), so a prompt longer than
+ * the memory allows is read with at most keep + prefillChunk positions cached.
  */
-import { type CompressOptions, compress, type KVCache, type ScorePolicy } from '@hasten/kv';
-import type { ForwardOutput } from '@hasten/models';
+import { type CompressOptions, chunkedPrefill, compress, type KVCache, type ScorePolicy } from '@hasten/kv';
+import type { CausalLM, ForwardOutput } from '@hasten/models';
 import { z } from 'zod';
 
 const isPolicy = (v: unknown): v is ScorePolicy =>
@@ -28,6 +31,12 @@ export const KVCompressionSchema = z.strictObject({
   allocation: z.enum(['shared', 'per-head', 'ada-kv', 'prefix-kv']).default('shared'),
   /** Most recent queries handed to attention-based policies (default 32). */
   queryWindow: z.number().int().positive().default(32),
+  /**
+   * Read the prompt in chunks of this many tokens, compressing back to `keep` after each chunk
+   * (needs `prefill: true`); the cache then never holds more than keep + prefillChunk positions.
+   * Default: the whole prompt in one forward, compressed once.
+   */
+  prefillChunk: z.number().int().positive().optional(),
 });
 export type KVCompressionOptions = z.input<typeof KVCompressionSchema>;
 
@@ -36,6 +45,8 @@ export interface KVCompressionStats {
   compressions: number;
   /** Positions evicted in total (the cache's positionOffset at the end). */
   evicted: number;
+  /** Most positions the cache held during the prefill (the prompt length without `prefillChunk`). */
+  prefillPeakPositions: number;
 }
 
 export class KVCompressor {
@@ -43,7 +54,7 @@ export class KVCompressor {
   /** Per layer, the query blocks [B, Hq, w, D] since the last compression, oldest first. */
   private queries: { data: Float32Array; w: number }[][];
   private steps = 0;
-  readonly stats: KVCompressionStats = { compressions: 0, evicted: 0 };
+  readonly stats: KVCompressionStats = { compressions: 0, evicted: 0, prefillPeakPositions: 0 };
 
   constructor(
     opts: z.output<typeof KVCompressionSchema>,
@@ -61,8 +72,32 @@ export class KVCompressor {
     return this.o.policy.needsQueries ? Math.min(length, this.o.queryWindow) : undefined;
   }
 
+  /** The prompt in chunks with compression between them, when `prefillChunk` is set (else null). */
+  get prefillChunk(): number | undefined {
+    return this.o.prefillChunk;
+  }
+
+  /** Chunked prefill of equal-length `prompts` into the empty `cache`; returns the last logits and the forwards run. */
+  async chunkedPrefill(model: CausalLM, cache: KVCache, prompts: number[][]) {
+    const r = await chunkedPrefill({
+      model,
+      cache,
+      tokens: prompts,
+      chunkSize: this.o.prefillChunk as number,
+      budget: this.o.keep,
+      policy: this.o.policy,
+      allocation: this.o.allocation,
+      queryWindow: this.o.queryWindow,
+    });
+    this.stats.compressions += r.compressions;
+    this.stats.evicted = cache.positionOffset;
+    this.stats.prefillPeakPositions = r.peakPositions;
+    return { logits: r.logits, forwards: r.chunks };
+  }
+
   /** After the prompt's forward: compress when asked to and the cache is over budget. */
   afterPrefill(cache: KVCache, out: ForwardOutput): void {
+    this.stats.prefillPeakPositions = cache.length;
     this.collect(out);
     if (this.o.prefill) this.compressIfOver(cache);
   }

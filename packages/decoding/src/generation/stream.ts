@@ -282,6 +282,12 @@ async function* run(model: CausalLM, p: Plan): AsyncGenerator<StreamEvent[], Gen
       `${WHERE}: kvCompression needs prompts of one length (a left-padded batch cannot be compressed); got lengths ${prompts.map((pr) => pr.length).join(', ')}`,
     );
   }
+  if (compressor?.prefillChunk !== undefined && o.kvCompression?.prefill === false) {
+    throw new DecodingError(
+      'options',
+      `${WHERE}: option 'kvCompression.prefillChunk' reads the prompt with compression between chunks; it needs 'kvCompression.prefill' true`,
+    );
+  }
   const cache = model.createCache({ batch: B, maxLength: p.maxLength });
   let decodeTokens = 0;
   try {
@@ -293,21 +299,29 @@ async function* run(model: CausalLM, p: Plan): AsyncGenerator<StreamEvent[], Gen
     }
     const t0 = performance.now();
     for (const proc of chain) await proc.step?.({ kind: 'prefill', prompts, maxNewTokens: o.maxNewTokens });
-    const padded = leftPad(prompts, padId);
-    let out: ForwardOutput;
-    try {
-      out = await model.forward({
-        tokens: padded.tokens,
-        cache,
-        padding: padded.padding,
-        logitsToKeep: 1,
-        outputQueries: compressor?.outputQueries(padded.tokens.shape[1]),
-      });
-    } finally {
-      padded.tokens.dispose();
+    let out: Pick<ForwardOutput, 'logits'>;
+    if (compressor?.prefillChunk !== undefined) {
+      const r = await compressor.chunkedPrefill(model, cache, prompts);
+      out = r;
+      stats.forwards += r.forwards;
+    } else {
+      const padded = leftPad(prompts, padId);
+      let full: ForwardOutput;
+      try {
+        full = await model.forward({
+          tokens: padded.tokens,
+          cache,
+          padding: padded.padding,
+          logitsToKeep: 1,
+          outputQueries: compressor?.outputQueries(padded.tokens.shape[1]),
+        });
+      } finally {
+        padded.tokens.dispose();
+      }
+      compressor?.afterPrefill(cache, full);
+      stats.forwards++;
+      out = full;
     }
-    compressor?.afterPrefill(cache, out);
-    stats.forwards++;
     let logits = await readLogits(out.logits, B, V);
     let decoding = false;
     let stepStart = t0;
@@ -356,8 +370,9 @@ async function* run(model: CausalLM, p: Plan): AsyncGenerator<StreamEvent[], Gen
         continue;
       }
       const ids = column(next);
+      let step: ForwardOutput;
       try {
-        out = await model.forward({
+        step = await model.forward({
           tokens: ids,
           cache,
           logitsToKeep: 1,
@@ -366,9 +381,9 @@ async function* run(model: CausalLM, p: Plan): AsyncGenerator<StreamEvent[], Gen
       } finally {
         ids.dispose();
       }
-      compressor?.afterDecode(cache, out);
+      compressor?.afterDecode(cache, step);
       stats.forwards++;
-      logits = await readLogits(out.logits, B, V);
+      logits = await readLogits(step.logits, B, V);
       decoding = true;
     }
     stats.decodeTokensPerSecond = stats.decodeMs > 0 ? decodeTokens / (stats.decodeMs / 1000) : 0;

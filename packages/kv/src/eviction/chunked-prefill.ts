@@ -76,6 +76,8 @@ export interface ChunkedPrefillResult {
   peakUsedBytes: number;
   /** Positions evicted during this prefill. */
   evicted: number;
+  /** Compressions run (after the chunks that left the cache over budget). */
+  compressions: number;
 }
 
 const OP = 'chunkedPrefill';
@@ -106,6 +108,7 @@ export async function chunkedPrefill(opts: ChunkedPrefillOptions): Promise<Chunk
   let peakPositions = cache.length;
   let peakUsedBytes = cache.memory().usedBytes;
   let chunks = 0;
+  let compressions = 0;
   try {
     for (let at = 0; at < N; at += C) {
       const S = Math.min(C, N - at);
@@ -146,6 +149,7 @@ export async function chunkedPrefill(opts: ChunkedPrefillOptions): Promise<Chunk
           queries: needsQueries ? out.queries : undefined,
           numHeads: needsQueries ? model.config.numHeads : undefined,
         });
+        compressions++;
       }
     }
   } catch (e) {
@@ -158,6 +162,7 @@ export async function chunkedPrefill(opts: ChunkedPrefillOptions): Promise<Chunk
     peakPositions,
     peakUsedBytes,
     evicted: cache.positionOffset - offset0,
+    compressions,
   };
 }
 
