@@ -66,7 +66,14 @@ export {
 } from './schedulers/flow-match-heun-discrete';
 export { HeunDiscreteScheduler, HeunDiscreteSchedulerOptions } from './schedulers/heun-discrete';
 export { LCMScheduler, LCMSchedulerOptions } from './schedulers/lcm';
+export {
+  MomentumDPMSolverMultistepScheduler,
+  MomentumDPMSolverMultistepSchedulerOptions,
+  PLMSMomentumScheduler,
+  PLMSMomentumSchedulerOptions,
+} from './schedulers/momentum';
 export { PNDMScheduler, PNDMSchedulerOptions } from './schedulers/pndm';
+export { TimeShiftOptions, TimeShiftScheduler, type TimeShiftTraceEntry } from './schedulers/time-shift';
 export { UniPCMultistepScheduler, UniPCMultistepSchedulerOptions } from './schedulers/unipc-multistep';
 export type { AysPreset } from './schedules/align-your-steps';
 export { AYS_SCHEDULES, alignYourSteps, loglinearInterp } from './schedules/align-your-steps';
