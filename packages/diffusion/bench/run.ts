@@ -42,9 +42,12 @@ import {
   GaussianMixture,
   HeunDiscreteScheduler,
   LCMScheduler,
+  MomentumDPMSolverMultistepScheduler,
+  PLMSMomentumScheduler,
   PNDMScheduler,
   type Scheduler,
   sample,
+  TimeShiftScheduler,
   UniPCMultistepScheduler,
 } from '../src/index';
 import { MIXTURE_2D, mixture16d } from '../src/testing/convergence';
@@ -66,11 +69,14 @@ const STEPS = quick ? [10, 50] : [5, 10, 20, 50, 100];
 type Space = 'vp' | 've' | 'flow';
 interface Sampler {
   name: string;
-  make: () => Scheduler & { alphasCumprod?: Float64Array };
+  /** A fresh scheduler for a target of `dim` values per item. */
+  make: (dim: number) => Scheduler & { alphasCumprod?: Float64Array };
   space: Space;
   deterministic: boolean;
   /** Largest step count the scheduler accepts (LCM: originalInferenceSteps). */
   maxSteps?: number;
+  /** The denoiser the sampler needs in place of the model's (Time-Shift evaluates at shifted timesteps). */
+  wrap?: (sch: Scheduler, d: Denoiser<(number | null)[]>) => Denoiser<(number | null)[]>;
 }
 const SAMPLERS: Sampler[] = [
   {
@@ -134,6 +140,36 @@ const SAMPLERS: Sampler[] = [
     deterministic: false,
   },
   { name: 'lcm', make: () => new LCMScheduler(), space: 'vp', deterministic: false, maxSteps: 50 },
+  // Momentum (Wizadwongsa et al., ICLR 2024): β = 0.8, the paper's stable-but-accurate setting.
+  {
+    name: 'plms4-hb-0.8',
+    make: () => new PLMSMomentumScheduler({ method: 'hb', order: 4, beta: 0.8, timestepSpacing: 'trailing' }),
+    space: 'vp',
+    deterministic: true,
+  },
+  {
+    name: 'ghvb2-0.8',
+    make: () =>
+      new PLMSMomentumScheduler({ method: 'ghvb', order: 2, beta: 0.8, timestepSpacing: 'trailing' }),
+    space: 'vp',
+    deterministic: true,
+  },
+  {
+    name: 'dpmpp-2m-hb-0.8',
+    make: () => new MomentumDPMSolverMultistepScheduler({ beta: 0.8 }),
+    space: 'vp',
+    deterministic: true,
+  },
+  // Time-Shift (arXiv 2305.15583) over DDIM, defaults w = 80, t_c = 300: built for a denoiser with
+  // exposure bias; the mixtures' denoisers are exact, so this measures what it costs when there is none.
+  {
+    name: 'ddim-time-shift',
+    make: (dim) =>
+      new TimeShiftScheduler(new DDIMScheduler({ timestepSpacing: 'trailing', clipSample: false }), { dim }),
+    space: 'vp',
+    deterministic: true,
+    wrap: (sch, d) => (sch as TimeShiftScheduler).wrap(d),
+  },
 ];
 
 interface Target {
@@ -159,8 +195,9 @@ function denoiserFor(
 }
 
 function run(s: Sampler, t: Target, steps: number, batch: number, noise: Float64Array, gen?: Philox) {
-  const sch = s.make();
-  const r = sample(sch, denoiserFor(s, sch, t.mix), { steps, batch, dim: t.mix.dim, noise, generator: gen });
+  const sch = s.make(t.mix.dim);
+  const d = denoiserFor(s, sch, t.mix);
+  const r = sample(sch, s.wrap ? s.wrap(sch, d) : d, { steps, batch, dim: t.mix.dim, noise, generator: gen });
   return { x: r.sample, nfe: r.nfe, scheduler: sch };
 }
 

@@ -76,6 +76,11 @@ export class TimeShiftScheduler implements Scheduler {
     return this.base.initNoiseSigma;
   }
 
+  /** The base DDIM's ᾱ (the noise levels the shift matches against). */
+  get alphasCumprod(): Float64Array {
+    return this.base.alphasCumprod;
+  }
+
   setTimesteps(options: SetTimestepsOptions | number): void {
     this.base.setTimesteps(options);
     this.trace = [];
