@@ -185,4 +185,4 @@ if (runs('kv-cache')) {
 
 if (runs('paged')) await runAndWrite(await pagedBenchmark(quick), quick ? { write: false } : {});
 
-if (runs('quantized')) await runAndWrite(quantizedBenchmark(quick), quick ? { write: false } : {});
+if (runs('quantized')) await runAndWrite(await quantizedBenchmark(quick), quick ? { write: false } : {});

@@ -5,7 +5,8 @@
  * random, H2O, SnapKV, TOVA, Keyformer and Expected Attention scores; shared, per-head, AdaKV and
  * PrefixKV budgets; Elastic Cache merging; chunked prefill with eviction between chunks and a learned
  * scorer slot, Locret), and the KIVI quantized cache (`QuantizedKVCache`, with its reference quantizer
- * and fused dequantize-in-attention).
+ * and fused dequantize-in-attention), which also composes with paging (`PagedKVPool`'s `quantization`
+ * option: KIVI blocks attended in place).
  */
 export { ContiguousKVCache, ContiguousKVCacheOptions } from './contiguous';
 export type { ChunkedPrefillResult, PrefillModel } from './eviction/chunked-prefill';
@@ -36,11 +37,11 @@ export { blockKey, PAD_TOKEN, rootKey } from './paged/block-hash';
 export { PagedCacheOptions, PagedKVPoolOptions } from './paged/options';
 export type { PagedKVMemory, TokenRows } from './paged/paged-cache';
 export { PagedKVCache } from './paged/paged-cache';
-export type { PagedPoolSnapshot, PagedPoolStats, PrefixCacheStats } from './paged/pool';
+export type { PagedPoolSnapshot, PagedPoolStats, PrefixCacheStats, QuantizedPoolStats } from './paged/pool';
 export { PagedKVPool } from './paged/pool';
 export type { CacheFactory, WithPagedCachesOptions } from './paged/with-paged-caches';
 export { withPagedCaches } from './paged/with-paged-caches';
-export type { QuantizedLayerView } from './quantized/fused-attention';
+export type { KiviSegment, QuantizedLayerView } from './quantized/fused-attention';
 export {
   dequantizedAttention,
   QuantizedAttentionOptions,

@@ -19,6 +19,23 @@ export const PagedKVPoolOptions = z.strictObject({
   prefixCaching: z.boolean().default(true),
   dtype: z.literal('f32').default('f32'),
   device: z.string().default('cpu'),
+  /**
+   * KIVI block storage (arXiv:2402.02750): a block leaves f32 once `residualBlocks` whole blocks of
+   * committed positions follow it, and is then stored quantized (keys per channel over the block's
+   * positions, values per token in groups of blockSize channels). Attention reads it in place.
+   */
+  quantization: z
+    .strictObject({
+      bits: z.union([z.literal(8), z.literal(4), z.literal(2)]).default(4),
+      /** Whole blocks kept in f32 after the last quantized one (default ⌈128 / blockSize⌉, KIVI's R = 128). */
+      residualBlocks: z.number().int().nonnegative().optional(),
+      /**
+       * Blocks of f32 storage, allocated up front (default numBlocks): every block being written or
+       * in some row's f32 window takes one; quantized blocks take none.
+       */
+      f32Blocks: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 export type PagedKVPoolOptions = z.input<typeof PagedKVPoolOptions>;
 

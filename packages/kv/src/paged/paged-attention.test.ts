@@ -6,10 +6,19 @@
  * everything). After every operation, for every layer, core-tensor's pagedSdpa over the paged
  * cache's attentionView must give what sdpa gives over the twin's keys and values, for decode and
  * chunk queries, causal and masked.
+ *
+ * The same run on quantized pools (KIVI blocks, 8, 4 and 2 bits) against a QuantizedKVCache twin of
+ * the same bits, group (= blockSize) and residual (= residualBlocks · blockSize): the paged cache's
+ * `attend` (it has no attentionView) must give the twin's `attend` within 1e-5. A prefix hit on quantized blocks hands the
+ * twin what the paged cache holds there (its dequantized keys and values, checked against the
+ * definition within the quantization error), since a released cached block is kept quantized only.
  */
-import { fromStorageArray, pagedSdpa, rng, sdpa, type Tensor, tensor } from '@hasten/core-tensor';
+import { fromStorageArray, pagedSdpa, readF64, rng, sdpa, type Tensor, tensor } from '@hasten/core-tensor';
 import { describe, expect, it } from 'vitest';
 import { ContiguousKVCache } from '../contiguous';
+import type { KVCache } from '../kv-cache';
+import type { KiviBits } from '../quantized/kivi';
+import { QuantizedKVCache } from '../quantized/quantized-cache';
 import type { PagedKVCache } from './paged-cache';
 import { PagedKVPool } from './pool';
 import { expectPoolInvariants, extend, kvTensor, prefixHashes } from './testing';
@@ -22,14 +31,27 @@ const MAX = 44;
 
 interface Pair {
   paged: PagedKVCache;
-  dense: ContiguousKVCache;
+  dense: ContiguousKVCache | QuantizedKVCache;
   salt: string | undefined;
   hashes: number[][];
 }
 
-describe('paged attention = contiguous attention', () => {
+/** A quantized cache's `attend`. */
+function attend(c: KVCache, l: number, q: Tensor, opts: { causal?: boolean; mask?: Tensor }): Tensor {
+  if (!c.attend) throw new Error('the cache has no attend');
+  return c.attend(l, q, opts);
+}
+
+const variants: { name: string; quant?: { bits: KiviBits; residualBlocks: number } }[] = [
+  { name: 'f32 blocks = ContiguousKVCache' },
+  { name: 'KIVI 8-bit blocks, 2 in f32 = QuantizedKVCache', quant: { bits: 8, residualBlocks: 2 } },
+  { name: 'KIVI 4-bit blocks, 1 in f32 = QuantizedKVCache', quant: { bits: 4, residualBlocks: 1 } },
+  { name: 'KIVI 2-bit blocks, none in f32 = QuantizedKVCache', quant: { bits: 2, residualBlocks: 0 } },
+];
+
+describe.each(variants)('paged attention: $name', ({ quant }) => {
   it('through 400 random operations with forks, prefix hits and evictions', async () => {
-    const r = rng(7_2026);
+    const r = rng(7_2026 + (quant?.bits ?? 0));
     const uni = () => r.uniform(1)[0];
     const int = (n: number) => Math.floor(uni() * n);
     const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
@@ -40,7 +62,9 @@ describe('paged attention = contiguous attention', () => {
       numBlocks: 34,
       blockSize: 4,
       maxLength: MAX,
+      ...(quant && { quantization: quant }),
     });
+    let quantizedSeen = 0;
     const bases = Array.from({ length: 3 }, () => Array.from({ length: 20 }, () => int(5)));
     const live: Pair[] = [];
     let compared = 0;
@@ -70,8 +94,12 @@ describe('paged attention = contiguous attention', () => {
       p.hashes = hashes;
       return true;
     };
-    const twin = (batch: number) =>
-      new ContiguousKVCache({ numLayers: L, batch, numKvHeads: KV, headDim: D, maxLength: MAX });
+    const twin = (batch: number) => {
+      const o = { numLayers: L, batch, numKvHeads: KV, headDim: D, maxLength: MAX };
+      return quant
+        ? new QuantizedKVCache({ ...o, bits: quant.bits, groupSize: 4, residual: 4 * quant.residualBlocks })
+        : new ContiguousKVCache(o);
+    };
 
     const ops: Record<string, () => void> = {
       start() {
@@ -91,9 +119,26 @@ describe('paged attention = contiguous attention', () => {
         const m = paged.matchPrefix(prompts);
         const all = prompts.map((q) => prefixHashes(q, salt));
         if (m > 0) {
-          // The twin computes the matched part itself.
-          for (let l = 0; l < L; l++)
-            dense.append(l, kvTensor(all, 0, m, l, 0, KV, D), kvTensor(all, 0, m, l, 1, KV, D));
+          // The twin computes the matched part itself (f32), or takes what the paged cache holds
+          // there, within the quantization error of it (KIVI).
+          for (let l = 0; l < L; l++) {
+            const k = kvTensor(all, 0, m, l, 0, KV, D);
+            const v = kvTensor(all, 0, m, l, 1, KV, D);
+            if (quant) {
+              const [pk, pv] = [paged.keys(l), paged.values(l)];
+              // Values lie in [-8, 8): a step is at most 16 / (2^bits − 1), the error half of it.
+              const tol = 8 / ((1 << quant.bits) - 1) + 1e-6;
+              for (const [a, want] of [
+                [pk, k],
+                [pv, v],
+              ]) {
+                const x = readF64(a);
+                const y = readF64(want);
+                for (let i = 0; i < y.length; i++) expect(Math.abs(x[i] - y[i])).toBeLessThanOrEqual(tol);
+              }
+              dense.append(l, pk, pv);
+            } else dense.append(l, k, v);
+          }
           dense.commit();
           p.hashes = all.map((h) => h.slice(0, m));
         }
@@ -182,6 +227,7 @@ describe('paged attention = contiguous attention', () => {
         live.map((p) => p.paged),
       );
       for (const p of live) {
+        quantizedSeen = Math.max(quantizedSeen, p.paged.quantizedBlocks);
         const T = p.paged.length;
         expect(p.dense.length).toBe(T);
         if (T === 0) continue;
@@ -198,10 +244,15 @@ describe('paged attention = contiguous attention', () => {
         }
         const opts = mask ? { mask } : { causal: true };
         for (let l = 0; l < L; l++) {
-          const got = await pagedSdpa(q, p.paged.attentionView(l), opts).data();
-          const want = await sdpa(q, p.dense.keys(l), p.dense.values(l), opts).data();
+          const view = p.paged.attentionView;
+          const got = await (view ? pagedSdpa(q, view(l), opts) : attend(p.paged, l, q, opts)).data();
+          const want = await (p.dense instanceof QuantizedKVCache
+            ? attend(p.dense, l, q, opts)
+            : sdpa(q, p.dense.keys(l), p.dense.values(l), opts)
+          ).data();
+          const tol = (x: number) => (quant ? 1e-5 : 2 ** -22 * (Math.abs(x) + 8));
           for (let i = 0; i < want.length; i++) {
-            if (!(Math.abs(got[i] - want[i]) <= 2 ** -22 * (Math.abs(want[i]) + 8))) {
+            if (!(Math.abs(got[i] - want[i]) <= tol(want[i]))) {
               expect.fail(
                 `op ${it} (${name}) layer ${l}: element ${i} is ${got[i]} paged, ${want[i]} contiguous`,
               );
@@ -216,5 +267,6 @@ describe('paged attention = contiguous attention', () => {
     expect(s.prefixCache.hitTokens).toBeGreaterThan(0);
     expect(s.prefixCache.evictions).toBeGreaterThan(0);
     expect(s.copyOnWriteCopies).toBeGreaterThan(0);
+    if (quant) expect(quantizedSeen).toBeGreaterThan(2);
   });
 });

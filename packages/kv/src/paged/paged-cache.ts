@@ -15,6 +15,15 @@
  *   sees token ids); `matchPrefix(prompt)` on an empty cache then starts a request from the cached
  *   blocks of its longest cached prefix, and the caller prefills only the rest. A cache salt
  *   (`pool.createCache({ salt })`) keeps tenants apart.
+ *
+ * On a quantized pool (`quantization` option, KIVI: arXiv:2402.02750) each cache reads its first
+ * `quantizedBlocks` blocks quantized, the same count in every row (KIVI's rule, as in
+ * QuantizedKVCache with group = blockSize: at commit, whole blocks leave the f32 window while at
+ * least residualBlocks · blockSize committed positions stay in it). `attend(layer, q)` reads
+ * quantized blocks in place with the fused kernel of quantized/fused-attention.ts and f32 blocks as
+ * they are; there is no `attentionView` (pagedSdpa reads f32 blocks only), so models call `attend`.
+ * A truncation that cuts a quantized block leaves it quantized until the next write into it, which
+ * replaces it by an f32 block holding its dequantized positions (as QuantizedKVCache's window does).
  * Writes run on CPU backends (as ContiguousKVCache).
  */
 import {
@@ -38,6 +47,13 @@ import {
   committedLength,
 } from '../cache-checks';
 import type { KVCache, KVMemory } from '../kv-cache';
+import {
+  type KiviSegment,
+  type QuantizedAttentionOptions,
+  type QuantizedLayerView,
+  quantizedAttention,
+} from '../quantized/fused-attention';
+import { dequantizeRowsInto } from '../quantized/kivi';
 import { blockKey, PAD_TOKEN, rootKey } from './block-hash';
 import type { PagedKVPool } from './pool';
 
@@ -53,6 +69,10 @@ export interface PagedKVMemory extends KVMemory {
   sharedBlocks: number;
   /** Bytes of the blocks only this cache names: what disposing it returns to the pool. */
   exclusiveBytes: number;
+  /** Leading blocks of each row read quantized (0 without quantization). */
+  quantizedBlocks: number;
+  /** What the same blocks would take in f32 (blocks · the pool's bytesPerBlock). */
+  f32Bytes: number;
 }
 
 export class PagedKVCache implements KVCache {
@@ -76,6 +96,22 @@ export class PagedKVCache implements KVCache {
   private tableTensor: Tensor | null = null;
   private tableDirty = true;
   private disposed = false;
+  /** Leading blocks of every row read quantized (quantized pools only). */
+  private qBlocks = 0;
+  /**
+   * The layer as core-tensor's `pagedSdpa` reads it: the pool's blocks, this cache's block tables
+   * (i32 [B, blocks]) and the layer's length. No copy; the tensors belong to the pool and the cache
+   * (do not dispose them) and the view is valid until the cache next changes. Absent on quantized
+   * pools (models then call `attend`).
+   */
+  readonly attentionView?: (layer: number) => PagedKV;
+  /**
+   * Quantized pools only: attention of q [B, Hq, S, D] over every position `layer` holds (sdpa's
+   * `causal` / `mask` / `scale`), read in place by the fused KIVI kernel (quantized/
+   * fused-attention.ts) over quantized and f32 blocks. A new tensor [B, Hq, S, D]. (An f32 pool's
+   * caches offer `attentionView` instead, so code that hides it falls back to keys()/values().)
+   */
+  readonly attend?: (layer: number, q: Tensor, opts?: QuantizedAttentionOptions) => Tensor;
 
   /** Use `pool.createCache()`. */
   constructor(
@@ -94,7 +130,15 @@ export class PagedKVCache implements KVCache {
     this.tables = Array.from({ length: batch }, () => []);
     this.toks = Array.from({ length: batch }, () => []);
     this.chains = Array.from({ length: batch }, () => []);
+    if (pool.quantization)
+      this.attend = (layer, q, opts) => quantizedAttention(q, this.layerView(layer), opts);
+    else this.attentionView = (layer) => this.pagedView(layer);
     pool.attach(this);
+  }
+
+  /** Leading blocks of each row read quantized (0 without quantization). */
+  get quantizedBlocks(): number {
+    return this.qBlocks;
   }
 
   get length(): number {
@@ -199,11 +243,31 @@ export class PagedKVCache implements KVCache {
   }
 
   /**
-   * The layer as core-tensor's `pagedSdpa` reads it: the pool's blocks, this cache's block tables
-   * (i32 [B, blocks]) and the layer's length. No copy; the tensors belong to the pool and the cache
-   * (do not dispose them) and the view is valid until the cache next changes.
+   * `layer` as the fused KIVI kernel reads it, block by block (the pool's arrays; valid until the
+   * cache changes). On an f32 pool every block is an f32 segment.
    */
-  attentionView(layer: number): PagedKV {
+  layerView(layer: number): QuantizedLayerView {
+    const l = this.layer(`${OP}.layerView`, layer);
+    const { batch, numKvHeads, headDim, blockSize: bs, pool } = this;
+    const len = this.lens[l];
+    const keys = pool.data(l, 'k');
+    const values = pool.data(l, 'v');
+    const segments = (b: number, h: number): KiviSegment[] => {
+      const table = this.tables[b];
+      const out: KiviSegment[] = [];
+      for (let i = 0; i * bs < len; i++) {
+        const start = i * bs;
+        const end = Math.min(len, start + bs);
+        const id = table[i];
+        if (i < this.qBlocks) out.push({ start, count: end - start, ...pool.quantized(id, l, h) });
+        else out.push({ start, end, keys, values, offset: pool.offset(id, h, 0) });
+      }
+      return out;
+    };
+    return { batch, numKvHeads, headDim, length: len, segments };
+  }
+
+  private pagedView(layer: number): PagedKV {
     const l = this.layer(`${OP}.attentionView`, layer);
     return {
       keys: this.pool.blocks(l, 'k'),
@@ -216,6 +280,7 @@ export class PagedKVCache implements KVCache {
   commit(): void {
     this.assertLive(`${OP}.commit`);
     this.committed = committedLength(`${OP}.commit`, this.lens);
+    this.quantizeOld();
   }
 
   rollback(): void {
@@ -236,33 +301,64 @@ export class PagedKVCache implements KVCache {
     }
   }
 
+  /**
+   * Reads the positions that move (dequantized where quantized), cuts the cache at the first of
+   * them and writes them back after it: shared blocks are copied, not written, and a quantized block
+   * the cut lands in becomes f32 (its dequantized positions), as in QuantizedKVCache.
+   */
   keepPositions(prefix: number, kept: readonly number[]): void {
     const op = `${OP}.keepPositions`;
     this.assertLive(op);
     this.assertCommitted(op);
     checkKeptPositions(op, prefix, kept, this.committed);
-    const moves = kept.map((from, i) => [from, prefix + i]).filter(([from, to]) => from !== to);
+    let s = 0;
+    while (s < kept.length && kept[s] === prefix + s) s++;
+    const base = prefix + s; // positions before it stay where they are
+    const moved = kept.slice(s);
+    const M = moved.length;
     const bs = this.blockSize;
-    const dstBlocks = [...new Set(moves.map(([, to]) => Math.floor(to / bs)))];
-    this.pool.reserve(op, this.copiesNeeded(dstBlocks));
-    for (const [from, to] of moves) {
-      for (let b = 0; b < this.batch; b++) {
-        this.ensureWritable(op, b, Math.floor(to / bs));
-        this.movePosition(b, from, to);
-      }
+    if (M > 0) {
+      const first = Math.floor(base / bs);
+      const last = Math.floor((base + M - 1) / bs);
+      this.pool.reserve(op, this.copiesNeeded(Array.from({ length: last - first + 1 }, (_, i) => first + i)));
     }
-    for (let b = 0; b < this.batch; b++) {
-      const rec = this.toks[b];
-      if (rec.length <= prefix) continue;
+    const { batch: B, numKvHeads: KV, headDim: D } = this;
+    const gathered = Array.from({ length: this.numLayers }, (_, l) =>
+      (['k', 'v'] as const).map((kind) => {
+        const out = new Float32Array(B * KV * M * D);
+        for (let b = 0; b < B; b++)
+          for (let h = 0; h < KV; h++)
+            moved.forEach((p, i) => {
+              this.readPosition(l, kind, b, h, p, out, ((b * KV + h) * M + i) * D);
+            });
+        return out;
+      }),
+    );
+    const toks = this.toks.map((rec) => {
+      if (rec.length <= prefix) return rec;
       const next = rec.slice(0, prefix);
       for (const p of kept) {
         if (p >= rec.length) break;
         next.push(rec[p]);
       }
-      this.toks[b] = next;
+      return next;
+    });
+    this.shorten(base);
+    if (M > 0) {
+      this.prepareWrite(op, base, base + M);
+      gathered.forEach((kv, l) => {
+        kv.forEach((data, j) => {
+          const t = fromStorageArray(data, [B, KV, M, D], 'f32', this.device);
+          this.write(l, j === 0 ? 'k' : 'v', t, base);
+          t.dispose();
+        });
+      });
     }
-    this.shorten(prefix + kept.length);
+    this.committed = base + M;
+    this.lens.fill(this.committed);
+    this.toks = toks;
     for (let b = 0; b < this.batch; b++) this.register(b);
+    this.quantizeOld();
   }
 
   setPadding(padding: readonly number[]): void {
@@ -337,17 +433,26 @@ export class PagedKVCache implements KVCache {
       return { blocks, keys };
     });
     const m = Math.min(...found.map((f) => f.blocks.length));
+    // A quantized pool keeps unreferenced cached blocks quantized only: read those (and every
+    // block before them) quantized; quantizeOld below applies the window rule.
+    let qb = 0;
+    for (const f of found)
+      f.blocks.slice(0, m).forEach((id, i) => {
+        if (!this.pool.hasF32(id)) qb = Math.max(qb, i + 1);
+      });
     rows.forEach((ids, b) => {
-      for (const id of found[b].blocks.slice(0, m)) {
-        this.pool.retain(id);
+      found[b].blocks.slice(0, m).forEach((id, i) => {
+        this.pool.retain(id, i < qb);
         this.tables[b].push(id);
-      }
+      });
       this.chains[b] = found[b].keys.slice(0, m);
       this.toks[b] = Array.prototype.slice.call(ids, 0, m * bs) as number[];
     });
     this.tableDirty = true;
+    this.qBlocks = qb;
     this.committed = m * bs;
     this.lens.fill(this.committed);
+    this.quantizeOld();
     this.pool.countLookup(
       rows.reduce((s, r) => s + r.length, 0),
       m * bs * this.batch,
@@ -364,31 +469,43 @@ export class PagedKVCache implements KVCache {
     copy.evicted = this.evicted;
     copy.lens = [...this.lens];
     copy.tables = this.tables.map((t) => [...t]);
-    for (const t of copy.tables) for (const id of t) this.pool.retain(id);
+    copy.qBlocks = this.qBlocks;
+    for (const t of copy.tables) {
+      t.forEach((id, i) => {
+        this.pool.retain(id, i < this.qBlocks);
+      });
+    }
     copy.toks = this.toks.map((t) => [...t]);
     copy.chains = this.chains.map((c) => [...c]);
     return copy;
   }
 
   memory(): PagedKVMemory {
-    const perPos = this.batch * this.numKvHeads * this.headDim * 4 * 2;
+    const perPos = this.batch * this.numKvHeads * this.headDim * 4 * 2 * this.numLayers;
     const count = new Map<number, number>();
     for (const t of this.tables) for (const id of t) count.set(id, (count.get(id) ?? 0) + 1);
     let shared = 0;
+    let allocated = 0;
     let exclusive = 0;
     for (const [id, n] of count) {
       const refs = this.pool.refCount(id);
+      allocated += this.pool.bytesOf(id);
       if (refs > 1) shared++;
-      if (refs === n) exclusive++;
+      if (refs === n) exclusive += this.pool.bytesOf(id);
     }
+    // Committed positions: those read quantized at the quantized bytes per position, the rest f32.
+    const qpos = Math.min(this.committed, this.qBlocks * this.blockSize);
+    const qPerPos = (this.batch * this.pool.quantizedBytesPerBlock) / this.blockSize;
     return {
-      allocatedBytes: count.size * this.pool.bytesPerBlock,
-      usedBytes: this.committed * perPos * this.numLayers,
+      allocatedBytes: allocated,
+      usedBytes: qpos * qPerPos + (this.committed - qpos) * perPos,
       length: this.committed,
       maxLength: this.maxLength,
       blocks: count.size,
       sharedBlocks: shared,
-      exclusiveBytes: exclusive * this.pool.bytesPerBlock,
+      exclusiveBytes: exclusive,
+      quantizedBlocks: this.qBlocks,
+      f32Bytes: count.size * this.pool.bytesPerBlock,
     };
   }
 
@@ -465,15 +582,15 @@ export class PagedKVCache implements KVCache {
 
   /**
    * New blocks a write into logical blocks `indices` of every row needs: one per index past a row's
-   * table, and one copy per shared entry (a block named c times here and r > c times in all needs c
-   * copies; named only here, c - 1).
+   * table or read quantized (replaced by an f32 block), and one copy per shared entry (a block named
+   * c times here and r > c times in all needs c copies; named only here, c - 1).
    */
   private copiesNeeded(indices: readonly number[]): number {
     let need = 0;
     const here = new Map<number, number>();
     for (const t of this.tables) {
       for (const i of indices) {
-        if (i >= t.length) need++;
+        if (i >= t.length || i < this.qBlocks) need++;
         else here.set(t[i], (here.get(t[i]) ?? 0) + 1);
       }
     }
@@ -488,12 +605,13 @@ export class PagedKVCache implements KVCache {
     const first = Math.floor(start / bs);
     const last = Math.floor((end - 1) / bs);
     const indices = Array.from({ length: last - first + 1 }, (_, i) => first + i);
-    // Fast path of a decode step: every touched block already ours alone and unhashed.
+    // Fast path of a decode step: every touched block already ours alone, unhashed, f32 only.
     const ready = this.tables.every((t) =>
-      indices.every((i) => i < t.length && this.pool.refCount(t[i]) === 1 && this.pool.keyOf(t[i]) === null),
+      indices.every((i) => i < t.length && i >= this.qBlocks && this.pool.writable(t[i])),
     );
     if (ready) return;
     this.pool.reserve(op, this.copiesNeeded(indices));
+    if (first < this.qBlocks) this.unquantizeFrom(op, first);
     for (let b = 0; b < this.batch; b++) {
       for (const i of indices) {
         if (i >= this.tables[b].length) {
@@ -506,7 +624,39 @@ export class PagedKVCache implements KVCache {
     }
   }
 
-  /** Row b's logical block i becomes this row's alone and leaves the prefix cache (copy-on-write). */
+  /**
+   * Blocks [i, quantizedBlocks) of every row (a block a truncation cut, about to be written) are
+   * replaced by f32 blocks holding their dequantized positions.
+   */
+  private unquantizeFrom(op: string, i: number): void {
+    for (let b = 0; b < this.batch; b++) {
+      const t = this.tables[b];
+      for (let j = i; j < Math.min(this.qBlocks, t.length); j++) {
+        const copy = this.pool.allocate(op);
+        this.pool.copyBlock(t[j], copy, true);
+        this.pool.release(t[j], true);
+        t[j] = copy;
+        this.tableDirty = true;
+      }
+      if (this.chains[b].length > i) this.chains[b].length = i;
+    }
+    this.qBlocks = i;
+  }
+
+  /**
+   * Quantized pools, at commit: blocks leave the f32 window while residualBlocks whole blocks of
+   * committed positions stay in it (KIVI's rule; QuantizedKVCache's with group = blockSize).
+   */
+  private quantizeOld(): void {
+    const q = this.pool.quantization;
+    if (!q) return;
+    const target = Math.floor(this.committed / this.blockSize) - q.residualBlocks;
+    if (target <= this.qBlocks) return;
+    for (const t of this.tables) for (let i = this.qBlocks; i < target; i++) this.pool.readQuantized(t[i]);
+    this.qBlocks = target;
+  }
+
+  /** Row b's logical block i (read in f32) becomes this row's alone and leaves the prefix cache (copy-on-write). */
   private ensureWritable(op: string, b: number, i: number): void {
     const t = this.tables[b];
     const id = t[i];
@@ -550,23 +700,25 @@ export class PagedKVCache implements KVCache {
     }
   }
 
-  /** Position `from` to position `to` of row b, every layer, keys and values. */
-  private movePosition(b: number, from: number, to: number): void {
+  /** Position p of row b, head h of `layer` (dequantized if its block is read quantized) into out at `at`. */
+  private readPosition(
+    layer: number,
+    kind: 'k' | 'v',
+    b: number,
+    h: number,
+    p: number,
+    out: Float32Array,
+    at: number,
+  ): void {
     const bs = this.blockSize;
-    const KV = this.numKvHeads;
-    const D = this.headDim;
-    const t = this.tables[b];
-    const src = t[Math.floor(from / bs)];
-    const dst = t[Math.floor(to / bs)];
-    for (let l = 0; l < this.numLayers; l++) {
-      for (const kind of ['k', 'v'] as const) {
-        const data = this.pool.data(l, kind);
-        for (let h = 0; h < KV; h++) {
-          const so = this.pool.offset(src, h, from % bs);
-          data.copyWithin(this.pool.offset(dst, h, to % bs), so, so + D);
-        }
-      }
+    const i = Math.floor(p / bs);
+    const id = this.tables[b][i];
+    if (i < this.qBlocks) {
+      dequantizeRowsInto(this.pool.quantized(id, layer, h)[kind], p % bs, (p % bs) + 1, out, at);
+      return;
     }
+    const s0 = this.pool.offset(id, h, p % bs);
+    out.set(this.pool.data(layer, kind).subarray(s0, s0 + this.headDim), at);
   }
 
   private gather(layer: number, kind: 'k' | 'v'): Tensor {
@@ -583,8 +735,14 @@ export class PagedKVCache implements KVCache {
         for (let pos = 0; pos < len; ) {
           const slot = pos % bs;
           const n = Math.min(len - pos, bs - slot);
-          const s0 = this.pool.offset(table[Math.floor(pos / bs)], h, slot);
-          o.set(src.subarray(s0, s0 + n * D), ((b * KV + h) * len + pos) * D);
+          const i = Math.floor(pos / bs);
+          const at = ((b * KV + h) * len + pos) * D;
+          if (i < this.qBlocks) {
+            dequantizeRowsInto(this.pool.quantized(table[i], layer, h)[kind], slot, slot + n, o, at);
+          } else {
+            const s0 = this.pool.offset(table[i], h, slot);
+            o.set(src.subarray(s0, s0 + n * D), at);
+          }
           pos += n;
         }
       }
@@ -621,10 +779,11 @@ export class PagedKVCache implements KVCache {
     const keepBlocks = Math.ceil(n / this.blockSize);
     for (const t of this.tables) {
       if (t.length <= keepBlocks) continue;
-      for (let i = t.length - 1; i >= keepBlocks; i--) this.pool.release(t[i]);
+      for (let i = t.length - 1; i >= keepBlocks; i--) this.pool.release(t[i], i < this.qBlocks);
       t.length = keepBlocks;
       this.tableDirty = true;
     }
+    this.qBlocks = Math.min(this.qBlocks, keepBlocks);
   }
 
   /** Keys row b's full blocks whose ids are recorded and puts them in the pool's prefix cache. */

@@ -6,9 +6,15 @@
  * unreferenced blocks, prefix map consistent) and every live sequence's keys and values, against
  * the values its own tokens define. Keys and values depend on the tenant salt too, so a block that
  * crossed tenants, or that one sequence wrote while another could read it, shows as wrong data.
+ *
+ * Again on a quantized pool (KIVI 8-bit blocks, one block of f32 window, f32 storage for 16 of the
+ * 26 blocks, so f32 storage runs out too): its own invariants as well, and every value within two
+ * quantization steps of its definition (a truncation can send a block back to f32 as dequantized
+ * values, quantized again later).
  */
 import { cpuStorage, rng } from '@hasten/core-tensor';
 import { describe, expect, it } from 'vitest';
+import type { KiviBits } from '../quantized/kivi';
 import type { PagedKVCache } from './paged-cache';
 import { PagedKVPool } from './pool';
 import { expectPoolInvariants, extend, kvTensor, prefixHashes, saltHash, valueAt } from './testing';
@@ -29,9 +35,20 @@ interface Seq {
   recorded: number[];
 }
 
-describe('PagedKVPool allocator stress', () => {
+const variants: {
+  name: string;
+  quant?: { bits: KiviBits; residualBlocks: number; f32Blocks: number };
+}[] = [
+  { name: 'f32 blocks' },
+  { name: 'KIVI 8-bit blocks', quant: { bits: 8, residualBlocks: 1, f32Blocks: 16 } },
+];
+
+describe.each(variants)('PagedKVPool allocator stress, $name', ({ quant }) => {
   it('keeps its invariants and every sequence intact through 3000 random operations', () => {
     const r = rng(20261201);
+    // Values lie in [-8, 8): a quantization step is at most 16 / (2^bits − 1).
+    const tol = quant ? (2 * 16) / ((1 << quant.bits) - 1) : 0;
+    let quantizedSeen = 0;
     const uni = () => r.uniform(1)[0];
     const int = (n: number) => Math.floor(uni() * n);
     const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
@@ -42,10 +59,11 @@ describe('PagedKVPool allocator stress', () => {
       numBlocks: 26,
       blockSize: BS,
       maxLength: MAX,
+      ...(quant && { quantization: quant }),
     });
     const bases = Array.from({ length: 3 }, () => Array.from({ length: 16 }, () => int(6)));
     const live: Seq[] = [];
-    const seen = { hits: 0, exhausted: 0, forks: 0, trees: 0 };
+    const seen = { hits: 0, exhausted: 0, f32Exhausted: 0, forks: 0, trees: 0 };
 
     /** Appends `rows` (new tokens per row, same count) to every layer and commits; the shadow follows. */
     const step = (s: Seq, rows: number[][]) => {
@@ -74,6 +92,7 @@ describe('PagedKVPool allocator stress', () => {
       } catch (e) {
         expect((e as Error).message).toMatch(/the block pool is exhausted/);
         seen.exhausted++;
+        if (/new blocks in f32/.test((e as Error).message)) seen.f32Exhausted++;
         s.cache.rollback();
       }
     };
@@ -241,6 +260,7 @@ describe('PagedKVPool allocator stress', () => {
         live.map((s) => s.cache),
       );
       for (const s of live) {
+        quantizedSeen = Math.max(quantizedSeen, s.cache.quantizedBlocks);
         expect(s.cache.length).toBe(s.tokens[0].length);
         for (let b = 0; b < s.cache.batch; b++) {
           expect(s.cache.tokenIds(b)).toEqual(s.tokens[b].slice(0, s.recorded[b]));
@@ -256,7 +276,7 @@ describe('PagedKVPool allocator stress', () => {
                   for (let d = 0; d < D; d++) {
                     const want = valueAt(s.hashes[b][p], l, kind, h, d);
                     const at = ((b * KV + h) * T + p) * D + d;
-                    if (got[t.offset + at] !== want) {
+                    if (!(Math.abs(got[t.offset + at] - want) <= tol)) {
                       expect.fail(
                         `op ${it} (${name}): salt ${s.salt} row ${b} layer ${l} ${kind ? 'value' : 'key'} position ${p} is ${got[t.offset + at]}, want ${want}`,
                       );
@@ -275,6 +295,10 @@ describe('PagedKVPool allocator stress', () => {
     expect(seen.trees).toBeGreaterThan(0);
     expect(stats.prefixCache.evictions).toBeGreaterThan(0);
     expect(stats.copyOnWriteCopies).toBeGreaterThan(0);
+    if (quant) {
+      expect(quantizedSeen).toBeGreaterThan(3);
+      expect(seen.f32Exhausted).toBeGreaterThan(0);
+    }
     expect(saltHash('tenant-a')).not.toBe(saltHash('tenant-b'));
     for (const s of live) s.cache.dispose();
     expectPoolInvariants(pool, []);

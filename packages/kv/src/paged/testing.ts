@@ -93,4 +93,43 @@ export function expectPoolInvariants(pool: PagedKVPool, live: readonly PagedKVCa
   });
   const s = pool.stats();
   expect(s.freeBlocks + s.cachedBlocks + s.usedBlocks).toBe(pool.numBlocks);
+  if (pool.quantization) expectQuantizedInvariants(pool, live);
+}
+
+/**
+ * A quantized pool: entries a cache reads quantized (its first quantizedBlocks) name blocks that
+ * hold a quantized copy, the others blocks that hold f32; each block's quantized-reader count is
+ * right; a block holds f32 storage exactly when some entry reads it in f32; f32 storage blocks are
+ * each held once or free; unreferenced blocks hold no f32, and empty ones nothing.
+ */
+function expectQuantizedInvariants(pool: PagedKVPool, live: readonly PagedKVCache[]): void {
+  const snap = pool.snapshot();
+  const qreaders = new Int32Array(pool.numBlocks);
+  const f32readers = new Int32Array(pool.numBlocks);
+  for (const c of live) {
+    for (let b = 0; b < c.batch; b++) {
+      c.blockTable(b).forEach((id, i) => {
+        if (i < c.quantizedBlocks) qreaders[id]++;
+        else f32readers[id]++;
+      });
+    }
+  }
+  for (let id = 0; id < pool.numBlocks; id++) {
+    const where = `block ${id} (${qreaders[id]} quantized readers, ${f32readers[id]} f32 readers)`;
+    if (snap.quantizedRefs[id] !== qreaders[id])
+      expect.fail(`${where}: quantizedRefs ${snap.quantizedRefs[id]}`);
+    if (qreaders[id] > 0 && !snap.quantized[id]) expect.fail(`${where}: holds no quantized copy`);
+    if (f32readers[id] > 0 !== snap.f32Slots[id] >= 0) expect.fail(`${where}: f32 slot ${snap.f32Slots[id]}`);
+    if (snap.refCounts[id] === 0 && snap.keys[id] === null && snap.quantized[id]) {
+      expect.fail(`empty block ${id} still holds a quantized copy`);
+    }
+    if (snap.refCounts[id] === 0 && snap.keys[id] !== null && !snap.quantized[id]) {
+      expect.fail(`cached block ${id} nobody references is not stored quantized`);
+    }
+  }
+  const held = [...snap.f32Slots].filter((x) => x >= 0);
+  const all = [...held, ...snap.freeF32Slots].sort((a, b) => a - b);
+  expect(all, 'f32 storage blocks: each held once or free').toEqual(
+    Array.from({ length: pool.quantization?.f32Blocks ?? 0 }, (_, i) => i),
+  );
 }

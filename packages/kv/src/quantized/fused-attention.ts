@@ -15,6 +15,11 @@
  * sums are f64. Nothing of size [T, D] is built: per (batch row, kv head) the kernel allocates the
  * scores [rows, T] and the outputs [rows, D] only.
  *
+ * The kernel reads a layer as segments per (batch row, kv head), in position order (`KiviSegment`):
+ * quantized blocks and f32 runs. QuantizedKVCache gives its groups then its f32 window; a paged cache
+ * on a quantized pool (paged/paged-cache.ts) gives its block table, block by block, so both caches
+ * share these loops.
+ *
  * `dequantizedAttention` is the reference beside it: dense f32 keys and values from
  * `cache.keys()` / `cache.values()` (dequantize, then gather), then core-tensor's `sdpa`.
  * Semantics are sdpa's: causal query i sits at position T − S + i; `mask` is bool, broadcastable to
@@ -33,24 +38,29 @@ import { z } from 'zod';
 import type { KVCache } from '../kv-cache';
 import type { KiviBits, QuantizedBlock } from './kivi';
 
-/** One layer of a QuantizedKVCache as the fused kernel reads it (owned by the cache; do not modify). */
+/**
+ * A run of consecutive positions of one (batch row, kv head), as the fused kernel reads it: either
+ * `count` positions of a quantized block (its first `count` rows: KIVI keys per channel over the
+ * block's rows, values per token) or `end − start` f32 rows of D floats at `offset` of `keys` /
+ * `values`.
+ */
+export type KiviSegment =
+  | { start: number; count: number; k: QuantizedBlock; v: QuantizedBlock }
+  | { start: number; end: number; keys: Float32Array; values: Float32Array; offset: number };
+
+/**
+ * One layer of a KIVI cache as the fused kernel reads it (the cache's own arrays; do not modify):
+ * the contiguous QuantizedKVCache (quantized groups, then its f32 window) and the quantized paged
+ * cache (its block table, block by block) both give one.
+ */
 export interface QuantizedLayerView {
-  bits: KiviBits;
-  /** G: positions per quantized group (and channels per value group). */
-  groupSize: number;
   batch: number;
   numKvHeads: number;
   headDim: number;
-  /** Quantized groups, oldest first; group j holds positions [jG, jG + G), one block per b·KV + h. */
-  groups: readonly { k: readonly QuantizedBlock[]; v: readonly QuantizedBlock[] }[];
-  /** Quantized positions (groups.length · G). */
-  qlen: number;
-  /** f32 window [B, KV, wcap, D] of positions qlen .. length − 1. */
-  wk: Float32Array;
-  wv: Float32Array;
-  wcap: number;
   /** Positions the layer holds (committed and pending). */
   length: number;
+  /** Row b, kv head h: segments covering positions 0 .. length − 1 in order. */
+  segments(b: number, h: number): readonly KiviSegment[];
 }
 
 const isTensor = (v: unknown): v is Tensor =>
@@ -103,8 +113,8 @@ function unpackRow(codes: Uint8Array, bits: KiviBits, t: number, D: number, out:
 }
 
 /**
- * Scores of R query rows against the G positions [p0, p0 + G) of one key block: row r gets
- * (qm[r] + Σ_c qs[r, c] · code[t, c]) · scale, or −∞ past its causal limit `last[r]`.
+ * Scores of R query rows against the G positions [p0, p0 + G) of one key block (its first G rows):
+ * row r gets (qm[r] + Σ_c qs[r, c] · code[t, c]) · scale, or −∞ past its causal limit `last[r]`.
  */
 function keyGroupScores(
   codes: Uint8Array,
@@ -171,8 +181,9 @@ function applyMask(
 }
 
 /**
- * Adds Σ_t w[r, t] · v̂_t over the G positions [p0, p0 + G) of one value block to acc [R, D]:
- * per token and channel group, w·min once per group and (w·scale)·code per channel.
+ * Adds Σ_t w[r, t] · v̂_t over the n positions [p0, p0 + n) of one value block (its first n rows;
+ * groups of G channels per token) to acc [R, D]: per token and channel group, w·min once per group
+ * and (w·scale)·code per channel.
  */
 function valueGroupSums(
   codes: Uint8Array,
@@ -180,6 +191,7 @@ function valueGroupSums(
   vs: Float32Array,
   vm: Float32Array,
   p0: number,
+  n: number,
   G: number,
   D: number,
   nVal: number,
@@ -189,7 +201,7 @@ function valueGroupSums(
   acc: Float64Array,
   code: Float64Array,
 ): void {
-  for (let t = 0; t < G; t++) {
+  for (let t = 0; t < n; t++) {
     const p = p0 + t;
     unpackRow(codes, bits, t, D, code);
     let r = 0;
@@ -261,13 +273,14 @@ function scaledQueries(
   }
 }
 
-/** Scores of the R rows against the f32 window positions [qlen, T) (window row p − qlen at w0). */
+/** Scores of the R rows (stride T) against f32 key rows of positions [from, to) (row p − from at w0). */
 function windowScores(
   Q: Float64Array,
   qOff: Int32Array,
   wk: Float32Array,
   w0: number,
-  qlen: number,
+  from: number,
+  to: number,
   T: number,
   R: number,
   D: number,
@@ -275,8 +288,8 @@ function windowScores(
   last: Int32Array,
   scores: Float64Array,
 ): void {
-  for (let p = qlen; p < T; p++) {
-    const kb = w0 + (p - qlen) * D;
+  for (let p = from; p < to; p++) {
+    const kb = w0 + (p - from) * D;
     for (let r = 0; r < R; r++) {
       if (p > last[r]) continue;
       const qb = qOff[r];
@@ -309,19 +322,20 @@ function softmaxRows(scores: Float64Array, R: number, T: number): void {
   }
 }
 
-/** acc[r] += Σ_p w[r, p] · v_p over the f32 window positions [qlen, T). */
+/** acc[r] += Σ_p w[r, p] · v_p over f32 value rows of positions [from, to) (row p − from at w0). */
 function windowValues(
   wv: Float32Array,
   w0: number,
-  qlen: number,
+  from: number,
+  to: number,
   T: number,
   R: number,
   D: number,
   weights: Float64Array,
   acc: Float64Array,
 ): void {
-  for (let p = qlen; p < T; p++) {
-    const vb = w0 + (p - qlen) * D;
+  for (let p = from; p < to; p++) {
+    const vb = w0 + (p - from) * D;
     for (let r = 0; r < R; r++) {
       const w = weights[r * T + p];
       if (w === 0) continue;
@@ -341,7 +355,7 @@ export function quantizedAttention(
   opts?: QuantizedAttentionOptions,
 ): Tensor {
   const o = parseOptionsWith(QuantizedAttentionOptions, opts ?? {}, (p) => new TensorError(OP, p));
-  const { batch: B, numKvHeads: KV, headDim: D, groupSize: G, bits, qlen, wcap } = kv;
+  const { batch: B, numKvHeads: KV, headDim: D } = kv;
   const T = kv.length;
   if (q.rank !== 4 || q.shape[0] !== B || q.shape[3] !== D) {
     throw new TensorError(OP, `q must be [${B}, Hq, S, ${D}]; got [${q.shape.join(', ')}]`);
@@ -382,13 +396,10 @@ export function quantizedAttention(
   const qs = new Float64Array(R * D);
   const qm = new Float64Array(R);
   const code = new Float64Array(D);
-  const nVal = Math.ceil(D / G); // value groups per token
   const qOff = new Int32Array(R); // row r = (h − kvh·group)·S + i: query (h, i)
   const mOff = new Int32Array(R);
-  const { wk, wv } = kv;
   for (let b = 0; b < B; b++)
     for (let kvh = 0; kvh < KV; kvh++) {
-      const bh = b * KV + kvh;
       for (let r = 0; r < R; r++) {
         const h = kvh * group + Math.floor(r / S);
         const i = r % S;
@@ -397,25 +408,48 @@ export function quantizedAttention(
         last[r] = causal ? T - S + i : T - 1;
       }
       scores.fill(-Infinity);
-      // Scores over the quantized groups: (Σ q·m + Σ (q ⊙ s)·code) · scale.
-      for (let j = 0; j < kv.groups.length; j++) {
-        const kb = kv.groups[j].k[bh];
-        scaledQueries(Q, qOff, kb.scale, kb.min, R, D, qs, qm);
-        keyGroupScores(kb.codes, bits, j * G, G, D, R, T, qs, qm, scale, last, scores, code);
-        if (M) for (let r = 0; r < R; r++) applyMask(M, mOff[r], scores, r * T, j * G, j * G + G);
+      const segs = kv.segments(b, kvh);
+      // Scores: quantized blocks as (Σ q·m + Σ (q ⊙ s)·code) · scale, f32 rows as they are.
+      for (const s of segs) {
+        let end: number;
+        if ('k' in s) {
+          const kb = s.k;
+          end = s.start + s.count;
+          scaledQueries(Q, qOff, kb.scale, kb.min, R, D, qs, qm);
+          keyGroupScores(kb.codes, kb.bits, s.start, s.count, D, R, T, qs, qm, scale, last, scores, code);
+        } else {
+          end = s.end;
+          windowScores(Q, qOff, s.keys, s.offset, s.start, end, T, R, D, scale, last, scores);
+        }
+        if (M) for (let r = 0; r < R; r++) applyMask(M, mOff[r], scores, r * T, s.start, end);
       }
-      // Scores over the f32 window, then softmax per row.
-      const w0 = bh * wcap * D;
-      windowScores(Q, qOff, wk, w0, qlen, T, R, D, scale, last, scores);
-      if (M) for (let r = 0; r < R; r++) applyMask(M, mOff[r], scores, r * T, qlen, T);
       softmaxRows(scores, R, T);
-      // Weighted sum of values: quantized groups (per token: w·min + (w·scale)·code), then the window.
+      // Weighted sum of values: quantized blocks per token (w·min + (w·scale)·code), f32 rows as they are.
       acc.fill(0);
-      for (let j = 0; j < kv.groups.length; j++) {
-        const vb = kv.groups[j].v[bh];
-        valueGroupSums(vb.codes, bits, vb.scale, vb.min, j * G, G, D, nVal, R, T, scores, acc, code);
+      for (const s of segs) {
+        if ('v' in s) {
+          const vb = s.v;
+          const nVal = Math.ceil(D / vb.groupSize); // value groups per token
+          valueGroupSums(
+            vb.codes,
+            vb.bits,
+            vb.scale,
+            vb.min,
+            s.start,
+            s.count,
+            vb.groupSize,
+            D,
+            nVal,
+            R,
+            T,
+            scores,
+            acc,
+            code,
+          );
+        } else {
+          windowValues(s.values, s.offset, s.start, s.end, T, R, D, scores, acc);
+        }
       }
-      windowValues(wv, w0, qlen, T, R, D, scores, acc);
       for (let r = 0; r < R; r++) for (let c = 0; c < D; c++) out[qOff[r] + c] = acc[r * D + c];
     }
   return fromStorageArray(out, [B, Hq, S, D], 'f32', q.device);

@@ -48,6 +48,7 @@ import {
 import { ContiguousKVCacheOptions } from '../contiguous';
 import type { KVCache, KVMemory } from '../kv-cache';
 import {
+  type KiviSegment,
   type QuantizedAttentionOptions,
   type QuantizedLayerView,
   quantizedAttention,
@@ -206,23 +207,20 @@ export class QuantizedKVCache implements KVCache {
     return quantizedAttention(q, this.layerView(layer), opts);
   }
 
-  /** `layer` as the fused kernel reads it (the cache's own arrays; valid until the cache changes). */
-  layerView(layer: number): QuantizedLayerView {
+  /**
+   * `layer` as the fused kernel reads it: the quantized groups, then the f32 window (the cache's own
+   * arrays; valid until the cache changes). `qlen`: the positions quantized.
+   */
+  layerView(layer: number): QuantizedLayerView & { qlen: number } {
     const l = this.layer(`${OP}.layerView`, layer);
-    const { bits, groupSize, batch, numKvHeads, headDim } = this;
-    return {
-      bits,
-      groupSize,
-      batch,
-      numKvHeads,
-      headDim,
-      groups: l.groups,
-      qlen: l.qlen,
-      wk: l.wk,
-      wv: l.wv,
-      wcap: l.wcap,
-      length: l.len,
+    const { batch, numKvHeads, headDim, groupSize: G } = this;
+    const segments = (b: number, h: number): KiviSegment[] => {
+      const bh = b * numKvHeads + h;
+      const out: KiviSegment[] = l.groups.map((g, j) => ({ start: j * G, count: G, k: g.k[bh], v: g.v[bh] }));
+      out.push({ start: l.qlen, end: l.len, keys: l.wk, values: l.wv, offset: bh * l.wcap * headDim });
+      return out;
     };
+    return { batch, numKvHeads, headDim, length: l.len, qlen: l.qlen, segments };
   }
 
   commit(): void {
