@@ -38,3 +38,21 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: npm ci"
   npm ci --no-audit --no-fund
 fi
+
+# Peer engines for the benchmarks, apart from the workspaces (tools/peers/README.md): node-llama-cpp
+# with only its prebuilt CPU llama.cpp (@node-llama-cpp/linux-x64, a direct dependency there).
+# --omit=optional keeps out its CUDA/Vulkan packages (~600 MB) without touching the root install's
+# platform binaries (esbuild, rollup); --ignore-scripts (and NODE_LLAMA_CPP_SKIP_DOWNLOAD) skip its
+# postinstall, which probes for GPU builds and, if no prebuilt binary loads, compiles llama.cpp from
+# its bundled source with cmake. `npm install` (versions from the lock file, left as is), not
+# `npm ci`: npm ci counts the other platforms' optional packages that a registry lacks as a lock
+# mismatch. Never fatal: without it the benches and the parity test say the peer is absent.
+if [ "${HASTEN_SKIP_PEERS:-}" != "1" ] && [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] &&
+  { [ ! -d tools/peers/node_modules/node-llama-cpp ] ||
+    [ tools/peers/package-lock.json -nt tools/peers/node_modules/.package-lock.json ]; }; then
+  echo "setup: tools/peers (node-llama-cpp, prebuilt CPU binaries only)"
+  (cd tools/peers && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --no-save --omit=optional \
+    --ignore-scripts --no-audit --no-fund) ||
+    echo "setup: warning: node-llama-cpp could not be installed in tools/peers; the models bench" \
+      "runs without its llama.cpp peer" >&2
+fi

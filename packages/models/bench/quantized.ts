@@ -13,9 +13,20 @@
  * matrix-vector kernels instead of the WebAssembly ones (the addon must be built:
  * `npm run build:addon -w @hasten/kernels-cpu`), and writes quantized-<model>-cpu-native.json.
  *
- *   npm run bench:quantized -w @hasten/models -- [--dir <0.5B checkpoint dir>] [--only code-target|qwen2-0.5b] [--backend cpu|cpu-native] [--quick]
+ * Peer: node-llama-cpp (llama.cpp's prebuilt CPU build, tools/peers; llama-cpp-peer.ts) decodes
+ * the same model written to GGUF from the native model's own weights (saveGGUF: f32, F16, Q8_0,
+ * Q4_0), on `--peer-threads` threads (default 1, as the native engine), greedy from the same
+ * prompt state; each case is node-llama-cpp against native in the same weight type. Quality: the
+ * first step's logits against native's (llama.cpp also rounds activations to f16 / Q8_0 for those
+ * weight types), with the greedy tokens equal to native's beside it. Where the peer is not
+ * installed the bench says so and runs without it (`--skip-peer` leaves it out). The 0.5B-shaped
+ * model is written by qwen2-gguf.ts (qwen2 architecture, placeholder vocabulary) in Q8_0 and Q4_0
+ * only: the GGUF writer assembles a file in memory, and f32 / F16 files of 2 / 1 GB beside the
+ * five native models in this process would crowd a small machine.
+ *
+ *   npm run bench:quantized -w @hasten/models -- [--dir <0.5B checkpoint dir>] [--only code-target|qwen2-0.5b] [--backend cpu|cpu-native] [--peer-threads N] [--skip-peer] [--quick]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +37,14 @@ import type { KVCache } from '@hasten/kv';
 import type { LlamaModel, QuantizeOptions } from '@hasten/models';
 import { loadCausalLM } from '@hasten/models/node';
 import { findPython } from '../../../scripts/python';
+import {
+  type LlamaCppPeer,
+  type LlamaCppSession,
+  llamaCppGreedy,
+  llamaCppNextLogits,
+  loadLlamaCppPeer,
+  saveGGUFForPeer,
+} from './llama-cpp-peer';
 import { ensureRealSizeCheckpoint } from './real-size-checkpoint';
 import { argmax, benchTokens } from './tokens';
 
@@ -35,8 +54,14 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
     backend: { type: 'string', default: 'cpu' },
+    'peer-threads': { type: 'string', default: '1' },
+    'skip-peer': { type: 'boolean', default: false },
   },
 });
+const peerThreads = Number(args['peer-threads']);
+if (!Number.isInteger(peerThreads) || peerThreads < 1) {
+  throw new Error(`--peer-threads must be a positive integer, got '${args['peer-threads']}'`);
+}
 if (!['cpu', 'cpu-native'].includes(args.backend)) {
   throw new Error(`--backend must be cpu or cpu-native, got '${args.backend}'`);
 }
@@ -59,6 +84,31 @@ const FORMATS: [string, QuantizeOptions][] = [
   ['Q8_0', { format: 'q8_0' }],
   ['Q4_0', { format: 'q4_0' }],
 ];
+const loadedPeer = args['skip-peer']
+  ? { peer: undefined, absent: 'left out (--skip-peer)' }
+  : await loadLlamaCppPeer(root);
+const peer: LlamaCppPeer | undefined = loadedPeer.peer;
+console.log(
+  peer
+    ? `peer: node-llama-cpp ${peer.version} (${peer.buildType} CPU binaries), ${peerThreads} thread(s)`
+    : `peer: node-llama-cpp absent: ${loadedPeer.absent}`,
+);
+/** Peer weight types: GGUF type label -> the native model that holds the same weights. */
+const PEER_FORMATS: [string, QuantizeOptions | null][] = [
+  ['f32', null],
+  ['F16', { format: 'f16' }],
+  ['Q8_0', { format: 'q8_0' }],
+  ['Q4_0', { format: 'q4_0' }],
+];
+/**
+ * First-step logit tolerance (of the range) per peer weight type, see llama-cpp-peer.test.ts: for
+ * F16 / Q8_0 / Q4_0 weights llama.cpp rounds the activations to f16 / Q8_0 blocks too. On the
+ * trained code target that rounding moves the logits by < 1e-2 of their range; through the 24
+ * random-weight layers of the 0.5B-shaped model by ~3e-2 (its F16 file, checked once, stays within
+ * 1e-3, so the mapping is exact), which gets the bound this bench already gives 8-bit rounding there.
+ */
+const PEER_TOL: Record<string, number> = { f32: 1e-4, F16: 1e-3, Q8_0: 2e-2, Q4_0: 2e-2 };
+const PEER_TOL_RANDOM: Record<string, number> = { ...PEER_TOL, Q8_0: 0.05, Q4_0: 0.05 };
 const bandwidth = measureCopyBandwidth();
 console.log(`copy bandwidth (TypedArray.set, 256 MiB, read + written): ${bandwidth.toFixed(1)} GB/s`);
 
@@ -106,8 +156,60 @@ const relErr = (a: Float32Array, b: Float32Array) => {
 };
 
 const table: string[] = [];
+const peerTable: string[] = [];
 
-async function benchModel(name: string, dir: string, prompt: number[], n: number, realText: boolean) {
+interface PeerRun {
+  label: string;
+  /** The native model holding the same weights (f32, or quantized to the GGUF type). */
+  m: LlamaModel;
+  base: KVCache;
+  fileBytes: number;
+  first: Float32Array;
+  session: LlamaCppSession;
+}
+
+/**
+ * Each peer weight type written to GGUF from the native model that holds it (loading F16 here) and
+ * opened in llama.cpp with the prompt minus its last token evaluated, plus the first step's logits.
+ */
+async function openPeerRuns(
+  p: LlamaCppPeer,
+  dir: string,
+  tmp: string,
+  prompt: number[],
+  n: number,
+  f32: { m: LlamaModel; base: KVCache },
+  models: { label: string; m: LlamaModel; base: KVCache }[],
+  extras: { m: LlamaModel; base: KVCache }[],
+  labels: readonly string[],
+): Promise<PeerRun[]> {
+  const runs: PeerRun[] = [];
+  for (const [label, q] of PEER_FORMATS.filter(([l]) => labels.includes(l))) {
+    let nat = q === null ? f32 : models.find((x) => x.label === label);
+    if (!nat && q) {
+      const m = await loadCausalLM(dir, { quantize: q });
+      nat = { m, base: await prefilled(m, prompt, n) };
+      extras.push(nat);
+    }
+    if (!nat) throw new Error(`no native model for ${label}`);
+    const path = join(tmp, `${label}.gguf`);
+    await saveGGUFForPeer(nat.m, dir, path);
+    const session = await p.open(path, { contextSize: prompt.length + n + 8, threads: peerThreads });
+    await session.sequence.evaluateWithoutGeneratingNewTokens(prompt.slice(0, -1));
+    const first = await llamaCppNextLogits(session.sequence, prompt.slice(-1), nat.m.config.vocabSize);
+    runs.push({ label, m: nat.m, base: nat.base, fileBytes: statSync(path).size, first, session });
+  }
+  return runs;
+}
+
+async function benchModel(
+  name: string,
+  dir: string,
+  prompt: number[],
+  n: number,
+  realText: boolean,
+  peerLabels: readonly string[],
+) {
   const f32 = await loadCausalLM(dir);
   const f32Base = await prefilled(f32, prompt, n);
   const models: { label: string; m: LlamaModel; base: KVCache; loadMs: number }[] = [];
@@ -119,6 +221,36 @@ async function benchModel(name: string, dir: string, prompt: number[], n: number
   }
   const last = prompt[prompt.length - 1];
   const f32Bytes = f32.weightBytes();
+  const extras: { m: LlamaModel; base: KVCache }[] = [];
+  const tmp = peer ? mkdtempSync(join(tmpdir(), 'hasten-gguf-')) : undefined;
+  const peerRuns =
+    peer && tmp
+      ? await openPeerRuns(peer, dir, tmp, prompt, n, { m: f32, base: f32Base }, models, extras, peerLabels)
+      : [];
+  const peerCases = peerRuns.map(({ label, m, base, first, session }) =>
+    defineCase<Decoded>({
+      name: `decode-${n} node-llama-cpp ${label} vs ${ENGINE} ${label}, ${name}${native ? ', cpu-native' : ''}`,
+      baselineLabel: `${ENGINE} ${label}`,
+      methodLabel: `node-llama-cpp ${label} (${peerThreads} thread${peerThreads > 1 ? 's' : ''})`,
+      baseline: () => decode(m, base, last, n),
+      method: async () => ({
+        tokens: await llamaCppGreedy(session.sequence, prompt.length - 1, [last], n),
+        first,
+      }),
+      quality: (a, b) => {
+        const err = relErr(b.first, a.first);
+        const same = a.tokens.filter((t, i) => t === b.tokens[i]).length;
+        const tol = (realText ? PEER_TOL : PEER_TOL_RANDOM)[label];
+        return {
+          metric: `first-step logits vs native's, max |Δ| / max |native| (greedy tokens equal to native's: ${same}/${n})`,
+          value: err,
+          pass: err <= tol,
+          threshold: `<= ${tol}${realText ? '' : ' (random weights)'}`,
+        };
+      },
+      work: { amount: n, unit: 'tokens' },
+    }),
+  );
   // The copy rate counts read + written bytes, so it bounds a read-only stream of the weights from
   // above only loosely: tok/s <= bandwidth / weight bytes.
   const ceiling = (bytes: number) => (bandwidth * 1e9) / bytes;
@@ -162,11 +294,18 @@ async function benchModel(name: string, dir: string, prompt: number[], n: number
             (x) =>
               `${x.label}: ${(x.m.weightBytes() / 1e6).toFixed(1)} MB (load + quantize ${(x.loadMs / 1000).toFixed(1)} s)`,
           )
-          .join('; '),
+          .join('; ') +
+        '. Peer: ' +
+        (peerRuns.length > 0
+          ? `node-llama-cpp ${peer?.version} (llama.cpp ${peer?.buildType} CPU binaries, ${peerThreads} thread(s), f32 KV cache, no flash attention) on GGUF files written from the native weights: ${peerRuns.map((r) => `${r.label} ${(r.fileBytes / 1e6).toFixed(1)} MB`).join(', ')}`
+          : `node-llama-cpp absent: ${loadedPeer.absent}`),
       warmup: 1,
       repeats: args.quick ? 2 : 5,
-      environment: { backend: args.backend },
-      cases,
+      environment: {
+        backend: args.backend,
+        ...(peerRuns.length > 0 && peer ? { versions: { 'node-llama-cpp': peer.version } } : {}),
+      },
+      cases: [...cases, ...peerCases],
     }),
     args.quick ? { write: false } : {},
   );
@@ -174,14 +313,23 @@ async function benchModel(name: string, dir: string, prompt: number[], n: number
   table.push(
     `| ${name} | f32 | ${(f32Bytes / 1e6).toFixed(1)} MB | ${f32Rate.toFixed(1)} | ${ceiling(f32Bytes).toFixed(1)} | 1× | |`,
   );
-  result.cases.forEach((c, i) => {
+  result.cases.slice(0, models.length).forEach((c, i) => {
     const { m } = models[i];
     const rate = c.work?.methodPerSecond ?? Number.NaN;
     table.push(
       `| ${name} | ${models[i].label} | ${(m.weightBytes() / 1e6).toFixed(1)} MB | ${rate.toFixed(1)} | ${ceiling(m.weightBytes()).toFixed(1)} | **${c.speedup.ratio.toPrecision(3)}×** [${c.speedup.low.toPrecision(3)}, ${c.speedup.high.toPrecision(3)}] | ${c.quality?.pass ? 'PASS' : 'FAIL'} ${c.quality?.metric.replaceAll('|', '\\|')} = ${Number(c.quality?.value).toPrecision(3)} |`,
     );
   });
-  for (const x of models) {
+  result.cases.slice(models.length).forEach((c, i) => {
+    const r = peerRuns[i];
+    peerTable.push(
+      `| ${name} | ${r.label} | ${(r.fileBytes / 1e6).toFixed(1)} MB | ${(c.work?.baselinePerSecond ?? Number.NaN).toFixed(1)} | ${(c.work?.methodPerSecond ?? Number.NaN).toFixed(1)} | **${c.speedup.ratio.toPrecision(3)}×** [${c.speedup.low.toPrecision(3)}, ${c.speedup.high.toPrecision(3)}] | ${c.quality?.pass ? 'PASS' : 'FAIL'} ${c.quality?.metric.replaceAll('|', '\\|')} = ${Number(c.quality?.value).toPrecision(2)} |`,
+    );
+  });
+  if (peerRuns.length === 0) peerTable.push(`| ${name} | — | — | — | — | — | absent: ${loadedPeer.absent} |`);
+  for (const r of peerRuns) await r.session.dispose();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  for (const x of [...models, ...extras]) {
     x.base.dispose();
     x.m.dispose();
   }
@@ -194,7 +342,12 @@ if (runs('code-target')) {
   let at = 4000;
   while (text[at - 1] !== 0x0a) at++;
   const prompt = [256, ...text.subarray(at, at + 127)];
-  await benchModel('code-target', join(root, 'fixtures/code-target'), prompt, args.quick ? 16 : 64, true);
+  await benchModel('code-target', join(root, 'fixtures/code-target'), prompt, args.quick ? 16 : 64, true, [
+    'f32',
+    'F16',
+    'Q8_0',
+    'Q4_0',
+  ]);
 }
 if (runs('qwen2-0.5b')) {
   const given = args.dir !== undefined;
@@ -202,7 +355,10 @@ if (runs('qwen2-0.5b')) {
   try {
     ensureRealSizeCheckpoint(dir, root, findPython(), { onnx: false });
     const vocab = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).vocab_size as number;
-    await benchModel('qwen2-0.5b-shaped', dir, benchTokens(16, vocab), args.quick ? 4 : 8, false);
+    await benchModel('qwen2-0.5b-shaped', dir, benchTokens(16, vocab), args.quick ? 4 : 8, false, [
+      'Q8_0',
+      'Q4_0',
+    ]);
   } finally {
     if (!given) rmSync(dir, { recursive: true, force: true });
   }
@@ -211,3 +367,8 @@ console.log(
   '\n| model | weights | weight memory | decode tok/s | memory-bound ceiling tok/s | speed-up vs f32 [95% CI] | quality |\n|---|---|---|---|---|---|---|',
 );
 console.log(table.join('\n'));
+console.log(
+  `\nPeer (decode tok/s, ${peerThreads} thread(s) each; the ratio is node-llama-cpp's speed over native's):\n| model | weights | GGUF file | ${ENGINE} tok/s | node-llama-cpp tok/s | node-llama-cpp vs ${ENGINE} [95% CI] | quality |\n|---|---|---|---|---|---|---|`,
+);
+console.log(peerTable.join('\n'));
+await peer?.dispose();

@@ -7,8 +7,12 @@
  *   tools/fixtures/onnx_graph.py with a 4-D additive mask);
  * - hasten ORT on the Optimum export (the very graph transformers.js runs), which separates what
  *   the graph gains from what the runtime around session.run costs;
- * - hasten native (LlamaModel on core-tensor's 'cpu' backend).
- * onnxruntime runs with the same intra-op thread count in both ORT engines.
+ * - hasten native (LlamaModel on core-tensor's 'cpu' backend);
+ * - node-llama-cpp (llama.cpp's prebuilt CPU build from tools/peers, llama-cpp-peer.ts) on the same
+ *   f32 weights written to GGUF from the native model, when it is installed (else the bench says
+ *   it is absent; `--skip-peer` leaves it out). Its cases are against hasten native.
+ * onnxruntime runs with the same intra-op thread count in both ORT engines, llama.cpp with as many
+ * threads.
  *
  * prefill: one forward over a 256-token prompt (BOS + the first 255 bytes of a held-out CPython
  *   file) and the greedy first token.
@@ -25,7 +29,8 @@
  * and export there, `--real-size-new N` / `--real-size-prompt P` size its decode and prefill.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -38,6 +43,7 @@ import { loadCausalLM, loadTokenizer } from '@hasten/models/node';
 import { OrtCausalLM } from '@hasten/models/ort';
 import { AutoModelForCausalLM, DynamicCache, env, Tensor as TjsTensor } from '@huggingface/transformers';
 import { argmaxRow, FIXTURES, fixtureDir, greedy } from '../src/testing';
+import { type LlamaCppSession, llamaCppGreedy, loadLlamaCppPeer, saveGGUFForPeer } from './llama-cpp-peer';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,6 +58,7 @@ const { values: args } = parseArgs({
     'real-size-dir': { type: 'string' },
     'real-size-new': { type: 'string' },
     'real-size-prompt': { type: 'string' },
+    'skip-peer': { type: 'boolean', default: false },
   },
 });
 if (args.only !== undefined && args.only !== 'fixture' && args.only !== 'real-size') {
@@ -175,6 +182,28 @@ const ortBase = await prefilled(ort);
 const ortOptimumBase = await prefilled(ortOptimum);
 const nativeBase = await prefilled(native);
 
+// node-llama-cpp on the native model's f32 weights as GGUF, the sequence holding the prompt minus
+// its last token (as the other engines' caches).
+const loadedPeer = args['skip-peer']
+  ? { peer: undefined, absent: 'left out (--skip-peer)' }
+  : await loadLlamaCppPeer(join(FIXTURES, '..'));
+const peerTmp = loadedPeer.peer ? mkdtempSync(join(tmpdir(), 'hasten-gguf-')) : undefined;
+let peerSession: LlamaCppSession | undefined;
+if (loadedPeer.peer && peerTmp) {
+  const path = join(peerTmp, 'model-f32.gguf');
+  await saveGGUFForPeer(native, dir, path);
+  peerSession = await loadedPeer.peer.open(path, { contextSize: PROMPT + NEW + 8, threads });
+  await peerSession.sequence.evaluateWithoutGeneratingNewTokens(prompt.slice(0, -1));
+}
+console.log(
+  loadedPeer.peer
+    ? `node-llama-cpp ${loadedPeer.peer.version} (llama.cpp ${loadedPeer.peer.buildType} CPU binaries), ${threads} thread(s), f32 GGUF`
+    : `node-llama-cpp absent: ${loadedPeer.absent}`,
+);
+const peerPrefill = (s: LlamaCppSession) => llamaCppGreedy(s.sequence, 0, prompt, 1);
+const peerDecode = (s: LlamaCppSession) =>
+  llamaCppGreedy(s.sequence, prompt.length - 1, [prompt[prompt.length - 1]], NEW);
+
 const identical = (a: number[], b: number[]) => {
   const same = a.length === b.length && a.every((x, i) => x === b[i]);
   let n = 0;
@@ -199,7 +228,11 @@ const definition = defineBenchmark({
   repeats,
   environment: {
     backend: 'cpu',
-    versions: { 'onnxruntime-node': '1.30.0', '@huggingface/transformers': '4.3.1' },
+    versions: {
+      'onnxruntime-node': '1.30.0',
+      '@huggingface/transformers': '4.3.1',
+      ...(loadedPeer.peer ? { 'node-llama-cpp': loadedPeer.peer.version } : {}),
+    },
   },
   cases: [
     defineCase<number[]>({
@@ -247,12 +280,37 @@ const definition = defineBenchmark({
       quality: identical,
       work: decodeWork,
     }),
+    ...(peerSession
+      ? [
+          defineCase<number[]>({
+            name: `prefill-${PROMPT}-llama-cpp`,
+            baselineLabel: 'hasten native cpu',
+            methodLabel: 'node-llama-cpp f32',
+            baseline: () => hastenPrefill(native),
+            method: () => peerPrefill(peerSession),
+            quality: identical,
+            work: prefillWork,
+          }),
+          defineCase<number[]>({
+            name: `decode-${NEW}-llama-cpp`,
+            baselineLabel: 'hasten native cpu',
+            methodLabel: 'node-llama-cpp f32',
+            baseline: () => hastenDecode(native, nativeBase),
+            method: () => peerDecode(peerSession),
+            quality: identical,
+            work: decodeWork,
+          }),
+        ]
+      : []),
   ],
 });
 
 // Quick runs and models outside fixtures/ are not written.
 const inFixtures = resolve(dir).startsWith(`${FIXTURES}/`);
 const { result } = await runAndWrite(definition, quick || !inFixtures ? { write: false } : {});
+await peerSession?.dispose();
+await loadedPeer.peer?.dispose();
+if (peerTmp) rmSync(peerTmp, { recursive: true, force: true });
 
 // Side by side: tokens/s at the median of each engine.
 const rate = (name: string, side: 'baseline' | 'method') => {
@@ -272,12 +330,22 @@ const rows = [
     rate(`prefill-${PROMPT}-native`, 'method'),
     rate(`decode-${NEW}-native`, 'method'),
   ],
+  ...(peerSession
+    ? [
+        [
+          'node-llama-cpp (llama.cpp, f32 GGUF)',
+          rate(`prefill-${PROMPT}-llama-cpp`, 'method'),
+          rate(`decode-${NEW}-llama-cpp`, 'method'),
+        ],
+      ]
+    : []),
 ];
 console.log(`\n| engine | prefill ${PROMPT} tok/s | decode tok/s |\n|---|---|---|`);
 for (const [name, p, d] of rows)
   console.log(
     `| ${name} | ${p === undefined ? 'not measured' : (p as number).toFixed(0)} | ${(d as number).toFixed(0)} |`,
   );
+if (!peerSession) console.log(`| node-llama-cpp | absent: ${loadedPeer.absent} | |`);
 
 if (args.only !== 'fixture') {
   console.log('\nreal-size bench (Qwen2-0.5B shapes, random weights):');
