@@ -18,9 +18,10 @@
  * bench-results/diffusion/grids/. Called from bench/run.ts.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { rng } from '@hasten/core-tensor';
 import {
+  type BenchImage,
   type BenchmarkCase,
   defineCase,
   type FeatureStatistics,
@@ -28,6 +29,7 @@ import {
   frechetDistanceFromStatistics,
   type Series,
 } from '@hasten/eval';
+import { findRepoRoot } from '@hasten/eval/node';
 import sharp from 'sharp';
 import {
   type BlockDenoiser,
@@ -188,6 +190,8 @@ export async function writeGrid(path: string, x: ArrayLike<number>, items: numbe
 
 export class GlyphBench {
   readonly rows: GlyphRow[] = [];
+  /** The PNG grids written, for the report (`images` of the results; paths from the repository root). */
+  readonly grids: { samplers: BenchImage[]; caches: BenchImage[] } = { samplers: [], caches: [] };
   readonly classes: number[];
   readonly items: number;
   private readonly memo = new Map<string, { x: Float64Array; nfe: number }>();
@@ -273,6 +277,18 @@ export class GlyphBench {
     return same / a.length;
   }
 
+  /** Writes one row of samples as a PNG grid (when grids are on) and lists it under `kind`. */
+  private async grid(kind: 'samplers' | 'caches', title: string, file: string, x: ArrayLike<number>) {
+    if (!this.options.gridDir) return;
+    const path = join(this.options.gridDir, file);
+    await writeGrid(path, x, this.items);
+    const list = this.grids[kind];
+    const entry = { title, path: relative(findRepoRoot(), path).split('\\').join('/') };
+    const at = list.findIndex((g) => g.path === entry.path);
+    if (at >= 0) list[at] = entry;
+    else list.push(entry);
+  }
+
   /** Quality against NFE for every sampler of both models; fills `rows`, writes grids. */
   async sweep(log: (s: string) => void = console.log): Promise<Series[]> {
     const series: Series[] = [];
@@ -299,9 +315,12 @@ export class GlyphBench {
           log(
             `${spec.label} ${s.name} ${steps} steps (${nfe} NFE): accuracy ${row.accuracy.toFixed(3)}, FD ${row.fd.toFixed(2)} [${((performance.now() - t0) / 1000).toFixed(1)} s]`,
           );
-          if (this.options.gridDir) {
-            await writeGrid(join(this.options.gridDir, `${spec.key}-${s.name}-${steps}.png`), x, this.items);
-          }
+          await this.grid(
+            'samplers',
+            `${spec.label} ${s.name}, ${steps} steps`,
+            `${spec.key}-${s.name}-${steps}.png`,
+            x,
+          );
         }
         acc.push({ label: s.name, points: ap });
         fds.push({ label: s.name, points: fp });
@@ -409,13 +428,11 @@ export class GlyphBench {
           agreement: (x, ref) => this.agreement(x, ref),
           onSample: this.options.gridDir
             ? (policy, x) =>
-                writeGrid(
-                  join(
-                    this.options.gridDir as string,
-                    `${spec.key}-cache-${policy}-${sampler.name}-${n}.png`,
-                  ),
+                this.grid(
+                  'caches',
+                  `${spec.label} ${sampler.name} ${n} steps, cache ${policy}`,
+                  `${spec.key}-cache-${policy}-${sampler.name}-${n}.png`,
                   x,
-                  this.items,
                 )
             : undefined,
         },

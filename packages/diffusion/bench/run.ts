@@ -352,6 +352,7 @@ async function glyphs() {
       warmup: 0,
       repeats: quick ? 1 : 2,
       series,
+      images: () => bench.grids.samplers,
     }),
     quick ? { write: false } : {},
   );
@@ -370,6 +371,7 @@ async function glyphs() {
       cases: bench.cacheCases(1, { dit: quick ? 10 : 50, unet: quick ? 10 : 20 }),
       warmup: 0,
       repeats: quick ? 1 : 2,
+      images: () => bench.grids.caches,
     }),
     quick ? { write: false } : {},
   );

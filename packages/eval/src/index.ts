@@ -26,6 +26,7 @@ export { formatResultTable } from './harness/formatResultTable.js';
 export { type BenchProgress, type RunOptions, runBenchmark } from './harness/runBenchmark.js';
 export {
   BENCH_SCHEMA_VERSION,
+  type BenchImage,
   type BenchResult,
   benchResultSchema,
   type CaseResult,

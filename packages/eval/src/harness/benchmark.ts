@@ -1,7 +1,7 @@
 import type { SpeedupEstimate } from '../metrics/speedup.js';
 import type { SampleSummary } from '../metrics/summarize.js';
 import type { EnvironmentInput } from './environment.js';
-import type { QualityCheck, Series } from './schema.js';
+import type { BenchImage, QualityCheck, Series } from './schema.js';
 
 // What a package's bench/ file declares: cases that each run a method and its baseline on the same
 // inputs, plus the quality check that makes the speed-up meaningful.
@@ -67,6 +67,8 @@ export interface BenchmarkDefinition {
   seed?: number;
   /** Curves for the report: accuracy against budget, quality against steps. */
   series?: Series[] | (() => Series[] | Promise<Series[]>);
+  /** Pictures for the report (paths relative to the repository root), resolved after the cases ran. */
+  images?: BenchImage[] | (() => BenchImage[] | Promise<BenchImage[]>);
   environment?: EnvironmentInput;
 }
 

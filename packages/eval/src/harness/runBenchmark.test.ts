@@ -208,6 +208,29 @@ describe('runBenchmark with a fake clock (exact timings, no wall-clock assertion
     expect(r.config).toMatchObject({ warmup: 1, repeats: 3, interleave: 'abba' });
   });
 
+  it('images: resolved after the cases ran, kept in the result, checked; none = no field', async () => {
+    const fn = () => 1;
+    const made: string[] = [];
+    const def = (images: unknown) =>
+      defineBenchmark({
+        package: 'synthetic',
+        name: 'img',
+        warmup: 0,
+        repeats: 1,
+        cases: [{ name: 'a', baseline: fn, method: () => made.push('ran') }],
+        images: images as never,
+      });
+    const grid = { title: 'grid', path: 'bench-results/synthetic/grid.png' };
+    // A function is called after the cases, so it can list the files the cases wrote.
+    const r = await runBenchmark(def(() => (made.length > 0 ? [grid] : [])));
+    expect(r.images).toEqual([grid]);
+    expect(parseBenchResult(JSON.parse(serializeBenchResult(r))).images).toEqual([grid]);
+    expect('images' in (await runBenchmark(def(undefined)))).toBe(false);
+    await expect(runBenchmark(def([{ title: 'x', path: '../x.png' }]))).rejects.toThrow(
+      /definition\.images is invalid \(images\.0\.path/,
+    );
+  });
+
   it('round-trips through JSON, including an infinite quality value', async () => {
     const r = await syntheticResult();
     r.cases[0]!.quality = { metric: 'PSNR (dB)', value: Infinity, pass: true };

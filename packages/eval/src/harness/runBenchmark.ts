@@ -7,6 +7,7 @@ import { detectEnvironment, environmentInputSchema } from './environment.js';
 import {
   BENCH_SCHEMA_VERSION,
   type BenchResult,
+  benchImageSchema,
   type CaseResult,
   type Environment,
   environmentSchema,
@@ -66,6 +67,7 @@ const definitionSchema = z
     seed: z.number().int().default(0),
     // Checked in full (against seriesSchema) once resolved, after the cases ran.
     series: z.union([z.array(z.unknown()), fn('an array of series or a function returning one')]).optional(),
+    images: z.union([z.array(z.unknown()), fn('an array of images or a function returning one')]).optional(),
     environment: environmentInputSchema.optional(),
   })
   .strict();
@@ -180,6 +182,7 @@ export async function runBenchmark(
     }
   }
   const series = await resolveSeries(definition);
+  const images = await resolveImages(definition);
   return parseBenchResult(
     {
       schema: BENCH_SCHEMA_VERSION,
@@ -198,6 +201,7 @@ export async function runBenchmark(
       environment: options.environment ?? detectEnvironment(definition.environment),
       cases: results,
       series,
+      ...(images.length > 0 ? { images } : {}),
     },
     `runBenchmark(${def.package}/${def.name})`,
   );
@@ -301,6 +305,16 @@ async function caseResult(
     result.quality = parsed.data;
   }
   return result;
+}
+
+async function resolveImages(definition: BenchmarkDefinition) {
+  const raw = typeof definition.images === 'function' ? await definition.images() : (definition.images ?? []);
+  const parsed = z.array(benchImageSchema).safeParse(raw);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `images.${i.path.join('.')}: ${i.message}`).join('; ');
+    fail('runBenchmark', 'definition.images', `is invalid (${why})`);
+  }
+  return parsed.data;
 }
 
 async function resolveSeries(definition: BenchmarkDefinition) {

@@ -107,6 +107,23 @@ export const seriesSchema = z.object({
 });
 export type Series = z.infer<typeof seriesSchema>;
 
+/**
+ * A picture a benchmark made (an image grid of samples, ...), shown in the report under its result.
+ * `path` is relative to the repository root (e.g. "bench-results/diffusion/grids/unet-ddim-10.png"),
+ * so the report links it from wherever the report is written.
+ */
+export const benchImageSchema = z.object({
+  title: z.string().min(1),
+  path: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_][A-Za-z0-9_.,+=@-]*(\/[A-Za-z0-9_][A-Za-z0-9_.,+=@-]*)*\.(png|svg|jpg|jpeg|webp)$/,
+      'must be a relative path inside the repository ending in .png, .svg, .jpg, .jpeg or .webp',
+    )
+    .refine((p) => !p.split('/').includes('..'), 'must not contain ".."'),
+});
+export type BenchImage = z.infer<typeof benchImageSchema>;
+
 export const benchConfigSchema = z.object({
   warmup: z.number().int().min(0),
   repeats: z.number().int().min(1),
@@ -128,6 +145,8 @@ export const benchResultSchema = z.object({
   environment: environmentSchema,
   cases: z.array(caseResultSchema),
   series: z.array(seriesSchema),
+  /** Pictures for the report (absent = none). */
+  images: z.array(benchImageSchema).optional(),
 });
 export type BenchResult = z.infer<typeof benchResultSchema>;
 

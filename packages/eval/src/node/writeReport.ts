@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { type RenderReportOptions, renderReport } from '../report/renderReport.js';
 import { parseOptions } from '../util/check.js';
+import { findRepoRoot } from './repoRoot.js';
 import { readResultsDir, type SkippedFile } from './resultFiles.js';
 
 // Renders every result under `inDir` into a Markdown report at `outFile`, with SVG plots beside it.
@@ -17,6 +18,7 @@ const writeReportOptions = z
     title: z.unknown().optional(),
     plotsDir: z.unknown().optional(),
     command: z.unknown().optional(),
+    repoRoot: z.unknown().optional(),
   })
   .strict();
 export type WriteReportOptions = RenderReportOptions & { inDir: string; outFile: string };
@@ -29,9 +31,14 @@ export async function writeReport(
   if (results.length === 0) {
     throw new Error(`writeReport: no bench results in ${resolve(inDir)} (run some benchmarks first)`);
   }
-  const report = await renderReport(results, render as RenderReportOptions);
   const outFile = resolve(out);
   const base = dirname(outFile);
+  // Image paths are relative to the repository root: link them from the report's folder.
+  const root = relative(base, findRepoRoot(base)).split('\\').join('/');
+  const report = await renderReport(results, {
+    repoRoot: root === '' ? '.' : root,
+    ...(render as RenderReportOptions),
+  });
   mkdirSync(base, { recursive: true });
   const plots: string[] = [];
   for (const f of report.files) {

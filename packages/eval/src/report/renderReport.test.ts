@@ -119,6 +119,38 @@ describe('report rendering (vega-lite -> SVG)', () => {
   });
 });
 
+describe('report images (sample grids a benchmark wrote)', () => {
+  it('links each image under its result, from the report to the repository root; bad paths are rejected', async () => {
+    const r = await syntheticResult();
+    const withImages = {
+      ...r,
+      images: [
+        { title: 'DDIM, 10 steps', path: 'bench-results/toy/grids/ddim-10.png' },
+        { title: 'cache off', path: 'bench-results/toy/grids/off.png' },
+      ],
+    };
+    const nested = await renderReport([withImages], { repoRoot: '..' });
+    expect(nested.markdown).toContain(
+      '### DDIM, 10 steps\n\n![DDIM, 10 steps](../bench-results/toy/grids/ddim-10.png)',
+    );
+    expect(nested.markdown).toContain('![cache off](../bench-results/toy/grids/off.png)');
+    // Images follow their result's own section and are not plots the report writes.
+    expect(nested.markdown.indexOf('![DDIM')).toBeGreaterThan(
+      nested.markdown.indexOf(`## ${r.package}/${r.bench}`),
+    );
+    expect(nested.files.some((f) => f.path.endsWith('.png'))).toBe(false);
+    const atRoot = await renderReport([withImages]);
+    expect(atRoot.markdown).toContain('](bench-results/toy/grids/ddim-10.png)');
+    expect((await renderReport([r])).markdown).not.toContain('.png');
+    for (const path of ['../outside.png', 'bench-results/a.txt', '/abs/x.png', 'a/../b.png']) {
+      await expect(renderReport([{ ...r, images: [{ title: 't', path }] }])).rejects.toThrow(
+        /images\.0\.path/,
+      );
+    }
+    await expect(renderReport([withImages], { repoRoot: 'up' })).rejects.toThrow(/options\.repoRoot/);
+  });
+});
+
 describe('parseSvg', () => {
   it('rejects malformed markup', () => {
     expect(() => parseSvg('<svg><g></svg>')).toThrow(/SVG/);

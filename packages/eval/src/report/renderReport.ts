@@ -31,6 +31,14 @@ const reportOptions = z
       .default('plots'),
     /** Shown under the title, e.g. the command that produced the report. */
     command: z.string().min(1).optional(),
+    /**
+     * The repository root relative to the Markdown file (results' image paths are relative to the
+     * root), e.g. ".." for bench-results/REPORT.md. Default ".".
+     */
+    repoRoot: z
+      .string()
+      .regex(/^(\.|\.\.)(\/\.\.)*$/, 'must be "." or a chain of ".." segments such as "../.."')
+      .default('.'),
   })
   .strict();
 export type RenderReportOptions = z.input<typeof reportOptions>;
@@ -79,6 +87,10 @@ export async function renderReport(
       const path = `${plots}/${r.package}-${r.bench}-${s.name}.svg`;
       files.push({ path, content: await renderSvg(seriesChartSpec(s)) });
       md.push(`### ${s.title}`, '', `![${s.title}](${path})`, '');
+    }
+    for (const img of r.images ?? []) {
+      const path = opts.repoRoot === '.' ? img.path : `${opts.repoRoot}/${img.path}`;
+      md.push(`### ${img.title}`, '', `![${img.title}](${path})`, '');
     }
   }
   return { markdown: `${md.join('\n').trimEnd()}\n`, files };
