@@ -51,6 +51,17 @@ export {
   DPMSolverSinglestepSchedulerOptions,
   singlestepOrderList,
 } from './schedulers/dpm-solver-singlestep';
+export { DPMSolverV3Scheduler, DPMSolverV3SchedulerOptions } from './schedulers/dpm-solver-v3';
+export {
+  ComputeDpmSolverV3EmsOptions,
+  computeDpmSolverV3Ems,
+  DPMSolverV3Ems,
+  degeneratedDpmSolverV3Ems,
+  dpmSolverV3EmsToJson,
+  EMS_KIND as DPM_SOLVER_V3_EMS_KIND,
+  type EmsProgress as DpmSolverV3EmsProgress,
+  loadDpmSolverV3Ems,
+} from './schedulers/dpm-solver-v3-ems';
 export {
   EulerAncestralDiscreteScheduler,
   EulerAncestralDiscreteSchedulerOptions,
