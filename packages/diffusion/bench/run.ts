@@ -29,12 +29,15 @@ import { type Philox, rng } from '@hasten/core-tensor';
 import { defineBenchmark, defineCase, type Series } from '@hasten/eval';
 import { runAndWrite } from '@hasten/eval/node';
 import {
+  computeDpmSolverV3Ems,
   DDIMScheduler,
   DDPMScheduler,
   DEISMultistepScheduler,
   type Denoiser,
   DPMSolverMultistepScheduler,
   DPMSolverSinglestepScheduler,
+  type DPMSolverV3Ems,
+  DPMSolverV3Scheduler,
   EulerAncestralDiscreteScheduler,
   EulerDiscreteScheduler,
   FlowMatchEulerDiscreteScheduler,
@@ -69,8 +72,8 @@ const STEPS = quick ? [10, 50] : [5, 10, 20, 50, 100];
 type Space = 'vp' | 've' | 'flow';
 interface Sampler {
   name: string;
-  /** A fresh scheduler for a target of `dim` values per item. */
-  make: (dim: number) => Scheduler & { alphasCumprod?: Float64Array };
+  /** A fresh scheduler for a target (most ignore it; DPM-Solver-v3 needs the target's EMS). */
+  make: (t: Target) => Scheduler & { alphasCumprod?: Float64Array };
   space: Space;
   deterministic: boolean;
   /** Largest step count the scheduler accepts (LCM: originalInferenceSteps). */
@@ -164,11 +167,20 @@ const SAMPLERS: Sampler[] = [
   // exposure bias; the mixtures' denoisers are exact, so this measures what it costs when there is none.
   {
     name: 'ddim-time-shift',
-    make: (dim) =>
-      new TimeShiftScheduler(new DDIMScheduler({ timestepSpacing: 'trailing', clipSample: false }), { dim }),
+    make: (t) =>
+      new TimeShiftScheduler(new DDIMScheduler({ timestepSpacing: 'trailing', clipSample: false }), {
+        dim: t.mix.dim,
+      }),
     space: 'vp',
     deterministic: true,
     wrap: (sch, d) => (sch as TimeShiftScheduler).wrap(d),
+  },
+  // DPM-Solver-v3 (arXiv 2310.13268) with EMS computed once per target (emsFor, below).
+  {
+    name: 'dpm-v3',
+    make: (t) => new DPMSolverV3Scheduler({ ems: emsFor(t) }),
+    space: 'vp',
+    deterministic: true,
   },
 ];
 
@@ -184,6 +196,33 @@ const TARGETS: Target[] = [
   { name: 'smooth-2d', mix: new GaussianMixture(SMOOTH_2D), odeItems: 256, swItems: 2000 },
 ];
 
+/**
+ * DPM-Solver-v3's empirical model statistics of a target, computed once (256 probability-flow
+ * trajectories on 400 λ intervals, as the scheduler's tests; seconds per target) and timed apart from
+ * sampling, as the paper precomputes them once per model.
+ */
+const emsCache = new Map<string, DPMSolverV3Ems>();
+function emsFor(t: Target): DPMSolverV3Ems {
+  let ems = emsCache.get(t.name);
+  if (!ems) {
+    const t0 = performance.now();
+    const ac = new DPMSolverMultistepScheduler().alphasCumprod;
+    ems = computeDpmSolverV3Ems(t.mix.denoiser({ kind: 'vp', alphasCumprod: ac }, 'epsilon'), {
+      batch: 256,
+      dim: t.mix.dim,
+      generator: rng(7),
+      gridSize: 400,
+      fdStep: 1e-4,
+      model: t.name,
+    });
+    console.log(
+      `DPM-Solver-v3 EMS for ${t.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s (once per target)`,
+    );
+    emsCache.set(t.name, ems);
+  }
+  return ems;
+}
+
 function denoiserFor(
   s: Sampler,
   sch: Scheduler & { alphasCumprod?: Float64Array },
@@ -195,7 +234,7 @@ function denoiserFor(
 }
 
 function run(s: Sampler, t: Target, steps: number, batch: number, noise: Float64Array, gen?: Philox) {
-  const sch = s.make(t.mix.dim);
+  const sch = s.make(t);
   const d = denoiserFor(s, sch, t.mix);
   const r = sample(sch, s.wrap ? s.wrap(sch, d) : d, { steps, batch, dim: t.mix.dim, noise, generator: gen });
   return { x: r.sample, nfe: r.nfe, scheduler: sch };
@@ -290,7 +329,7 @@ async function mixtures() {
     });
   }
 
-  const FAST = ['dpmpp-2m', 'dpmpp-3m', 'unipc-bh2', 'unipc-bh1-o3'];
+  const FAST = ['dpmpp-2m', 'dpmpp-3m', 'unipc-bh2', 'unipc-bh1-o3', 'dpm-v3'];
   const ddim = SAMPLERS[0];
   const cases = TARGETS.flatMap((t) => {
     const z = rng(1).normal(t.odeItems * t.mix.dim);
