@@ -63,7 +63,7 @@ async function maskedGreedy(
     });
     return (await out.logits.data()) as Float32Array;
   };
-  let logits = new Float32Array(0);
+  let logits: Float32Array = new Float32Array(0);
   for (let at = 0; at < prompt.length; at += chunk) {
     logits = await forward(prompt.slice(at, at + chunk));
     compressNow();
