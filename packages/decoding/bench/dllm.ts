@@ -16,6 +16,11 @@
  *   decoding (arXiv 2505.21467's guided diffusion as read in src/dllm/ar-guided.ts: the fixture
  *   code-target checks the proposals; its forwards are in the wall time) alone, with end-of-text
  *   fill, and with the diffusion model's own pick where the AR model disagrees at once.
+ * - block diffusion on the fixture `code-bdlm` (block-causal, blocks of 32; train_mdlm.py
+ *   --block-causal, BD3-LM arXiv 2503.09573; the SDAR / Fast-dLLM v2 arXiv 2509.26328 pattern): the
+ *   prefix cache keeps the committed blocks' keys and values exactly (fast-dllm-cache.ts), alone at one
+ *   token per step (same outputs as the baseline), with threshold commits (0.9), and with end-of-text
+ *   fill; against LLaDA one token per step without cache on the same fixture (its own baseline).
  * Quality: accuracy of the method's answers (checkArithmetic: the last integer of the text) against
  * the baseline's, pass when it loses at most 1 point. The metric also states tokens per forward.
  * Speed: wall time of the same problems (so tokens/s ratio = speed-up, generated positions per second).
@@ -53,6 +58,7 @@ if (GEN % BLOCK !== 0) throw new Error(`--block ${BLOCK} must divide --gen ${GEN
 
 const BOS = 256;
 const model = await loadMaskedDiffusionLM(join(findRepoRoot(), 'fixtures', 'code-mdlm'));
+const bdlm = await loadMaskedDiffusionLM(join(findRepoRoot(), 'fixtures', 'code-bdlm'));
 const learn2pdFilter = parseLearn2pdFilter(
   JSON.parse(readFileSync(join(findRepoRoot(), 'fixtures', 'code-mdlm', 'learn2pd.json'), 'utf8')),
 );
@@ -68,10 +74,10 @@ interface Out {
   answers: string[];
 }
 
-async function solve(extra: Partial<DiffusionOptions>): Promise<Out> {
+async function solve(extra: Partial<DiffusionOptions>, m = model): Promise<Out> {
   const out: Out = { correct: 0, forwards: 0, positions: 0, answers: [] };
   for (let i = 0; i < items.length; i++) {
-    const r = await generateDiffusion(model, {
+    const r = await generateDiffusion(m, {
       prompt: prompts[i],
       genLength: GEN,
       blockLength: BLOCK,
@@ -87,6 +93,7 @@ async function solve(extra: Partial<DiffusionOptions>): Promise<Out> {
 }
 
 const baseline = () => solve({ steps: GEN, eosFill: false });
+const baselineBdlm = () => solve({ steps: GEN, eosFill: false }, bdlm);
 const quality = (base: Out, m: Out) => {
   const accB = base.correct / items.length;
   const accM = m.correct / items.length;
@@ -142,22 +149,48 @@ const methods: [string, Partial<DiffusionOptions>][] = [
   ['AR-guided (code-target, fallback dllm) + eos-fill', { commit: 'ar-guided', arModel, arFallback: 'dllm' }],
 ];
 
+// Block diffusion on code-bdlm; the prefix cache is exact there (committed blocks' keys and values are final).
+const blockMethods: [string, Partial<DiffusionOptions>][] = [
+  [
+    'block diffusion + exact KV reuse (prefix cache), 1 token/step',
+    { steps: GEN, cache: 'prefix', eosFill: false },
+  ],
+  [
+    'block diffusion + exact KV reuse + Fast-dLLM threshold 0.9',
+    { commit: 'threshold', threshold: 0.9, cache: 'prefix', eosFill: false },
+  ],
+  [
+    'block diffusion + exact KV reuse + Fast-dLLM threshold 0.9 + eos-fill',
+    { commit: 'threshold', threshold: 0.9, cache: 'prefix' },
+  ],
+];
+
 const definition = defineBenchmark({
   package: 'decoding',
   name: 'dllm',
-  description: `masked diffusion decoding of code-mdlm on ${PROBLEMS} arithmetic problems (${OPERATIONS} operations, seed 0), generation length ${GEN}, blocks of ${BLOCK}; baseline LLaDA one token per step`,
+  description: `masked diffusion decoding of code-mdlm (and block diffusion of code-bdlm) on ${PROBLEMS} arithmetic problems (${OPERATIONS} operations, seed 0), generation length ${GEN}, blocks of ${BLOCK}; baseline LLaDA one token per step`,
   warmup: 0,
   repeats: 1,
-  // --only SUBSTRING: the methods whose label contains it (each still against its own baseline run).
-  cases: methods
-    .filter(([label]) => !args.only || label.includes(args.only))
-    .map(([label, extra]) =>
+  // --only SUBSTRING: the methods whose label or model (code-mdlm, code-bdlm) contains it (each still
+  // against its own baseline run).
+  cases: [
+    ...methods.map(([label, extra]) => ({ label, extra, name: 'code-mdlm', m: model, base: baseline })),
+    ...blockMethods.map(([label, extra]) => ({
+      label,
+      extra,
+      name: 'code-bdlm',
+      m: bdlm,
+      base: baselineBdlm,
+    })),
+  ]
+    .filter(({ label, name }) => !args.only || label.includes(args.only) || name.includes(args.only))
+    .map(({ label, extra, name, m, base }) =>
       defineCase<Out>({
-        name: `${label} vs LLaDA 1 token/step, code-mdlm, arithmetic gen ${GEN}`,
+        name: `${label} vs LLaDA 1 token/step, ${name}, arithmetic gen ${GEN}`,
         baselineLabel: 'LLaDA 1 token/step',
         methodLabel: label,
-        baseline,
-        method: () => solve(extra),
+        baseline: base,
+        method: () => solve(extra, m),
         quality,
         work: { amount: PROBLEMS * GEN, unit: 'tokens' },
       }),
@@ -165,4 +198,5 @@ const definition = defineBenchmark({
 });
 await runAndWrite(definition, args.write && !quick ? {} : { write: false });
 model.dispose();
+bdlm.dispose();
 arModel.dispose();

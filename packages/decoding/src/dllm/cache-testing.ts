@@ -1,5 +1,6 @@
 /**
- * @file Test helpers of the dLLM caches (Node only, not exported): the trained fixture code-mdlm,
+ * @file Test helpers of the dLLM caches (Node only, not exported): the trained fixtures code-mdlm
+ * and code-bdlm,
  * a MaskedDiffusionLM wrapper that records the positions each forward computes, and the step
  * events of a decoding.
  */
@@ -18,6 +19,10 @@ import type { DiffusionOptions } from './options';
 
 export const loadCodeMdlm = (): Promise<MaskedDiffusionLM> =>
   loadMaskedDiffusionLM(join(FIXTURES, 'code-mdlm'));
+
+/** The block diffusion fixture (block-causal attention, blocks of 32; train_mdlm.py --block-causal). */
+export const loadCodeBdlm = (): Promise<MaskedDiffusionLM> =>
+  loadMaskedDiffusionLM(join(FIXTURES, 'code-bdlm'));
 
 /** BOS + "def add(a, b):\n    return ". */
 export const CODE_PROMPT = [256, ...new TextEncoder().encode('def add(a, b):\n    return ')];
