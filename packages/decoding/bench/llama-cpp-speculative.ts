@@ -28,17 +28,19 @@
  *
  *   npm run bench:peer -w @hasten/decoding -- [--quick] [--prompts N] [--new N]
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BenchmarkCase, defineBenchmark, defineCase } from '@hasten/eval';
 import { findRepoRoot, runAndWrite } from '@hasten/eval/node';
 import type { CausalLM } from '@hasten/models';
 import { loadCausalLM } from '@hasten/models/node';
-import { saveGGUFForPeer } from '../../models/bench/llama-cpp-peer';
+import {
+  importLlamaCpp,
+  type NlcModule as NlcModuleBase,
+  saveGGUFForPeer,
+} from '../../models/bench/llama-cpp-peer';
 import {
   type Drafter,
   DraftModelDrafter,
@@ -90,8 +92,7 @@ interface NlcLlama {
   loadModel(options: { modelPath: string; gpuLayers?: number }): Promise<NlcModel>;
   dispose(): Promise<void>;
 }
-interface NlcModule {
-  getLlama(options: Record<string, unknown>): Promise<NlcLlama>;
+interface NlcModule extends NlcModuleBase {
   DraftSequenceTokenPredictor: new (
     draft: NlcSequence,
     options?: { minTokens?: number; maxTokens?: number; minConfidence?: number },
@@ -102,36 +103,14 @@ interface NlcModule {
   }) => NlcPredictor;
 }
 
-/** node-llama-cpp from tools/peers, loaded offline as in models/bench/llama-cpp-peer.ts, or why not. */
-async function loadPeer(): Promise<{ mod: NlcModule; llama: NlcLlama; version: string } | string> {
-  const dir = join(ROOT, 'tools/peers');
-  const pkg = join(dir, 'node_modules/node-llama-cpp/package.json');
-  if (!existsSync(pkg))
-    return 'node-llama-cpp is not installed in tools/peers (scripts/setup.sh installs it on linux-x64; HASTEN_SKIP_PEERS=1 skips it)';
-  const version = (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-  try {
-    const entry = createRequire(join(dir, 'package.json')).resolve('node-llama-cpp');
-    const mod = (await import(pathToFileURL(entry).href)) as NlcModule;
-    const llama = await mod.getLlama({
-      gpu: false,
-      build: 'never',
-      usePrebuiltBinaries: true,
-      skipDownload: true,
-      progressLogs: false,
-      logLevel: 'error',
-    });
-    return { mod, llama, version };
-  } catch (e) {
-    return `node-llama-cpp ${version} failed to load its prebuilt CPU binaries: ${(e as Error).message}`;
-  }
-}
-
-const loaded = await loadPeer();
+const loaded = await importLlamaCpp<NlcModule>(ROOT);
 if (typeof loaded === 'string') {
   console.log(`llama.cpp speculative bench skipped: the peer is absent (${loaded}). Nothing written.`);
   process.exit(0);
 }
-const { mod, llama, version } = loaded;
+const { mod, version } = loaded;
+// The sequence and context API this bench uses (getSequence with a token predictor).
+const llama = loaded.llama as unknown as NlcLlama;
 
 interface RunOut {
   tokens: number[][];

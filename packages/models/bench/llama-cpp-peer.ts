@@ -37,12 +37,12 @@ interface NlcModel {
   createContext(options: Record<string, unknown>): Promise<NlcContext>;
   dispose(): Promise<void>;
 }
-interface NlcLlama {
+export interface NlcLlama {
   readonly buildType: string;
   loadModel(options: { modelPath: string; gpuLayers?: number }): Promise<NlcModel>;
   dispose(): Promise<void>;
 }
-interface NlcModule {
+export interface NlcModule {
   getLlama(options: Record<string, unknown>): Promise<NlcLlama>;
 }
 
@@ -63,21 +63,23 @@ export interface LlamaCppPeer {
 
 export type LoadedPeer = { peer: LlamaCppPeer; absent?: undefined } | { peer?: undefined; absent: string };
 
-/** node-llama-cpp from `<root>/tools/peers`, or the reason it is absent. */
-export async function loadLlamaCppPeer(root: string): Promise<LoadedPeer> {
+/**
+ * node-llama-cpp's module from `<root>/tools/peers` with llama.cpp's prebuilt CPU binaries loaded
+ * offline, or the reason it is absent. `M` is the part of the module's API the caller uses (the
+ * decoding bench adds the token predictors).
+ */
+export async function importLlamaCpp<M extends NlcModule = NlcModule>(
+  root: string,
+): Promise<{ mod: M; llama: NlcLlama; version: string } | string> {
   const dir = join(root, 'tools/peers');
   const pkg = join(dir, 'node_modules/node-llama-cpp/package.json');
   if (!existsSync(pkg))
-    return {
-      absent:
-        'node-llama-cpp is not installed in tools/peers (scripts/setup.sh installs it on linux-x64; HASTEN_SKIP_PEERS=1 skips it)',
-    };
+    return 'node-llama-cpp is not installed in tools/peers (scripts/setup.sh installs it on linux-x64; HASTEN_SKIP_PEERS=1 skips it)';
   const version = (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-  let llama: NlcLlama;
   try {
     const entry = createRequire(join(dir, 'package.json')).resolve('node-llama-cpp');
-    const mod = (await import(pathToFileURL(entry).href)) as NlcModule;
-    llama = await mod.getLlama({
+    const mod = (await import(pathToFileURL(entry).href)) as M;
+    const llama = await mod.getLlama({
       gpu: false,
       build: 'never',
       usePrebuiltBinaries: true,
@@ -85,11 +87,17 @@ export async function loadLlamaCppPeer(root: string): Promise<LoadedPeer> {
       progressLogs: false,
       logLevel: 'error',
     });
+    return { mod, llama, version };
   } catch (e) {
-    return {
-      absent: `node-llama-cpp ${version} failed to load its prebuilt CPU binaries: ${(e as Error).message}`,
-    };
+    return `node-llama-cpp ${version} failed to load its prebuilt CPU binaries: ${(e as Error).message}`;
   }
+}
+
+/** node-llama-cpp from `<root>/tools/peers`, or the reason it is absent. */
+export async function loadLlamaCppPeer(root: string): Promise<LoadedPeer> {
+  const loaded = await importLlamaCpp(root);
+  if (typeof loaded === 'string') return { absent: loaded };
+  const { llama, version } = loaded;
   return {
     peer: {
       version,
