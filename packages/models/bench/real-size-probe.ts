@@ -4,7 +4,7 @@
  * the resident set size (current and peak) after each. Prints one line `PROBE {json}` for
  * real-size.ts.
  *
- *   tsx bench/real-size-probe.ts --engine native|ort --dir <folder> [--prompt 16] [--new 8] [--threads 1]
+ *   tsx bench/real-size-probe.ts --engine native|ort --dir <folder> [--prompt 16] [--new 8] [--threads 1] [--backend cpu|cpu-native]
  */
 import { parseArgs } from 'node:util';
 import { cpuMatmulInfo, tensor } from '@hasten/core-tensor';
@@ -44,11 +44,12 @@ async function probe(
   P: number,
   N: number,
   threads: number,
+  device: string,
 ): Promise<ProbeResult> {
   let t = performance.now();
   const model: CausalLM =
     engine === 'native'
-      ? await loadCausalLM(dir)
+      ? await loadCausalLM(dir, { device })
       : await OrtCausalLM.load(dir, { intraOpNumThreads: threads });
   const loadMs = performance.now() - t;
   const afterLoad = memory();
@@ -100,18 +101,25 @@ const { values } = parseArgs({
     prompt: { type: 'string', default: '16' },
     new: { type: 'string', default: '8' },
     threads: { type: 'string', default: '1' },
+    backend: { type: 'string', default: 'cpu' },
   },
 });
-if ((values.engine !== 'native' && values.engine !== 'ort') || !values.dir) {
+if (
+  (values.engine !== 'native' && values.engine !== 'ort') ||
+  !values.dir ||
+  !['cpu', 'cpu-native'].includes(values.backend)
+) {
   throw new Error(
-    'usage: real-size-probe.ts --engine native|ort --dir <folder> [--prompt P] [--new N] [--threads T]',
+    'usage: real-size-probe.ts --engine native|ort --dir <folder> [--prompt P] [--new N] [--threads T] [--backend cpu|cpu-native]',
   );
 }
+if (values.backend === 'cpu-native') (await import('@hasten/kernels-cpu')).registerCpuNative();
 const result = await probe(
   values.engine,
   values.dir,
   Number(values.prompt),
   Number(values.new),
   Number(values.threads),
+  values.backend,
 );
 console.log(`PROBE ${JSON.stringify(result)}`);

@@ -2,7 +2,9 @@
  * Real-size bench: a random-weight checkpoint with Qwen2-0.5B's shapes (494M parameters: hidden 896,
  * 24 layers, 14 heads / 2 KV heads of 64, intermediate 4864, vocab 151936, tied embeddings, q/k/v
  * biases, rope_theta 1e6; 988 MB of bf16 safetensors) on both engines:
- * - hasten native (`loadCausalLM`, core-tensor 'cpu': f32 weights, WebAssembly GEMM over packed copies);
+ * - hasten native (`loadCausalLM`, core-tensor 'cpu': f32 weights, WebAssembly GEMM over packed copies;
+ *   with `--backend cpu-native`, @hasten/kernels-cpu's addon serves the products of up to 8 rows, i.e.
+ *   every decode step, and the result goes to real-size-qwen2-0.5b-cpu-native.json);
  * - hasten ORT (`OrtCausalLM` over onnxruntime-node) on the graph `npm run export-onnx` writes.
  *
  * 1. tools/fixtures/random_checkpoint.py writes the checkpoint into a temporary folder (deleted at the
@@ -14,7 +16,8 @@
  * Written to bench-results/models/real-size-qwen2-0.5b.json; the RSS curves are its `series`.
  *
  *   npm run bench -w @hasten/models -- --only real-size [--real-size-dir <dir>] [--real-size-new 8]
- *   (or directly: tsx bench/real-size.ts [--dir <dir>] [--prompt 16] [--new 8] [--repeats 3] [--threads 1])
+ *   (or directly: tsx bench/real-size.ts [--dir <dir>] [--prompt 16] [--new 8] [--repeats 3] [--threads 1]
+ *    [--backend cpu|cpu-native])
  * --dir keeps the checkpoint and the export there and reuses them on the next run.
  */
 import { spawnSync } from 'node:child_process';
@@ -47,8 +50,14 @@ const { values: args } = parseArgs({
     'load-repeats': { type: 'string', default: '1' },
     threads: { type: 'string', default: '1' },
     'no-write': { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'cpu' },
   },
 });
+if (!['cpu', 'cpu-native'].includes(args.backend))
+  throw new Error(`--backend must be cpu or cpu-native, got '${args.backend}'`);
+const device = args.backend;
+if (device === 'cpu-native') (await import('@hasten/kernels-cpu')).registerCpuNative(); // throws, with the reason, without the addon
+const NATIVE = `hasten native ${device}`;
 const P = Number(args.prompt);
 const N = Number(args.new);
 const threads = Number(args.threads);
@@ -88,6 +97,7 @@ function probe(engine: 'native' | 'ort'): ProbeResult {
       `--prompt=${P}`,
       `--new=${N}`,
       `--threads=${threads}`,
+      `--backend=${device}`,
     ],
     { cwd: join(HERE, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 },
   );
@@ -188,7 +198,7 @@ try {
       xLabel: 'step',
       yLabel: 'peak RSS (GB)',
       lines: [
-        { label: 'hasten native', points: memPoints(probes.native) },
+        { label: NATIVE, points: memPoints(probes.native) },
         { label: 'hasten ORT', points: memPoints(probes.ort) },
         {
           label: 'checkpoint file (bf16)',
@@ -201,11 +211,11 @@ try {
   const nativePeak = peak(probes.native) / fileBytes;
   const definition = defineBenchmark({
     package: 'models',
-    name: 'real-size-qwen2-0.5b',
+    name: device === 'cpu' ? 'real-size-qwen2-0.5b' : `real-size-qwen2-0.5b-${device}`,
     description:
       `Random weights with Qwen2-0.5B's shapes (494M params, ${(fileBytes / GB).toFixed(3)} GB bf16 safetensors; ` +
       `ONNX export ${(onnxBytes / GB).toFixed(2)} GB f32${exportMs ? ` in ${secs(exportMs)}` : ''}), ${P}-token prompt, ${N} greedy tokens, ` +
-      `onnxruntime intraOpNumThreads=${threads}, native on one JS thread. Fresh-process probes: ` +
+      `onnxruntime intraOpNumThreads=${threads}, native on one JS thread (backend ${device}). Fresh-process probes: ` +
       `native load ${secs(probes.native.loadMs)}, first forward ${secs(probes.native.prefillMs)} (packs every weight), ` +
       `peak RSS ${(peak(probes.native) / GB).toFixed(2)} GB (${nativePeak.toFixed(2)}x the file), ` +
       `packed weights ${packed ? `${(packed.cachedBytes / GB).toFixed(2)} GB, ${fits ? 'all fit' : `${packed.overflowWeights} did not fit`} in WebAssembly memory` : 'n/a'}; ` +
@@ -213,13 +223,13 @@ try {
       `peak RSS ${(peak(probes.ort) / GB).toFixed(2)} GB (${(peak(probes.ort) / fileBytes).toFixed(2)}x the file).`,
     warmup: 1,
     repeats: Number(args.repeats),
-    environment: { backend: 'cpu', versions: { 'onnxruntime-node': '1.30.0' } },
+    environment: { backend: device, versions: { 'onnxruntime-node': '1.30.0' } },
     series,
     cases: [
       defineCase<number>({
         name: 'load',
         baselineLabel: 'hasten ORT',
-        methodLabel: 'hasten native cpu',
+        methodLabel: NATIVE,
         warmup: 0,
         repeats: Number(args['load-repeats']),
         // The last loaded models stay for the cases below.
@@ -230,7 +240,7 @@ try {
         },
         method: async () => {
           native?.dispose();
-          native = await loadCausalLM(dir);
+          native = await loadCausalLM(dir, { device });
           return peak(probes.native);
         },
         // f32 weights are 2x a bf16 file and their packed copy about as much again, so a native load
@@ -246,7 +256,7 @@ try {
       defineCase<Float32Array>({
         name: `prefill-${P}`,
         baselineLabel: 'hasten ORT',
-        methodLabel: 'hasten native cpu',
+        methodLabel: NATIVE,
         baseline: () => prefill(ort!),
         method: () => prefill(native!),
         quality: (a, b) => sameLogits(a, b, 'last prompt position'),
@@ -255,7 +265,7 @@ try {
       defineCase<{ tokens: number[]; last: Float32Array }>({
         name: `decode-${N}`,
         baselineLabel: 'hasten ORT',
-        methodLabel: 'hasten native cpu',
+        methodLabel: NATIVE,
         setup: async () => {
           for (const m of [ort!, native!]) {
             const cache = m.createCache({ maxLength: P + N });
@@ -289,7 +299,7 @@ try {
   console.log(
     `\n| engine | load (s) | peak RSS / file | prefill ${P} tok/s | decode tok/s |\n|---|---|---|---|---|\n` +
       `| hasten ORT | ${(loadMs('baseline') / 1000).toFixed(1)} | ${(peak(probes.ort) / fileBytes).toFixed(2)} | ${rate(`prefill-${P}`, 'baselinePerSecond').toFixed(1)} | ${rate(`decode-${N}`, 'baselinePerSecond').toFixed(2)} |\n` +
-      `| hasten native | ${(loadMs('method') / 1000).toFixed(1)} | ${nativePeak.toFixed(2)} | ${rate(`prefill-${P}`, 'methodPerSecond').toFixed(1)} | ${rate(`decode-${N}`, 'methodPerSecond').toFixed(2)} |`,
+      `| ${NATIVE} | ${(loadMs('method') / 1000).toFixed(1)} | ${nativePeak.toFixed(2)} | ${rate(`prefill-${P}`, 'methodPerSecond').toFixed(1)} | ${rate(`decode-${N}`, 'methodPerSecond').toFixed(2)} |`,
   );
   if (genMs) console.log(`(checkpoint written in ${secs(genMs)})`);
 } finally {
