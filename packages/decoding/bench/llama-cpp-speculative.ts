@@ -38,6 +38,7 @@ import type { CausalLM } from '@hasten/models';
 import { loadCausalLM } from '@hasten/models/node';
 import {
   importLlamaCpp,
+  llamaCppContextOptions,
   type NlcModule as NlcModuleBase,
   saveGGUFForPeer,
 } from '../../models/bench/llama-cpp-peer';
@@ -136,15 +137,7 @@ const nlcDraft = await llama.loadModel({ modelPath: join(tmp, 'code-draft-f32.gg
 const contexts: NlcContext[] = [];
 /** A one-sequence context as models/bench/llama-cpp-peer.ts opens it: f32 KV cache, no flash attention. */
 async function context(model: NlcModel): Promise<NlcContext> {
-  const c = await model.createContext({
-    contextSize,
-    batchSize: contextSize,
-    sequences: 1,
-    threads: { ideal: THREADS, min: THREADS },
-    flashAttention: false,
-    experimentalKvCacheKeyType: 'F32',
-    experimentalKvCacheValueType: 'F32',
-  });
+  const c = await model.createContext(llamaCppContextOptions(contextSize, THREADS));
   contexts.push(c);
   return c;
 }

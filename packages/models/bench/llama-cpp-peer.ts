@@ -93,6 +93,22 @@ export async function importLlamaCpp<M extends NlcModule = NlcModule>(
   }
 }
 
+/**
+ * Options of a one-sequence context comparable with Hasten's f32 engines: an f32 KV cache and no
+ * flash attention (llama.cpp's defaults are an f16 cache and flash attention), `threads` threads.
+ */
+export function llamaCppContextOptions(contextSize: number, threads: number): Record<string, unknown> {
+  return {
+    contextSize,
+    batchSize: contextSize,
+    sequences: 1,
+    threads: { ideal: threads, min: threads },
+    flashAttention: false,
+    experimentalKvCacheKeyType: 'F32',
+    experimentalKvCacheValueType: 'F32',
+  };
+}
+
 /** node-llama-cpp from `<root>/tools/peers`, or the reason it is absent. */
 export async function loadLlamaCppPeer(root: string): Promise<LoadedPeer> {
   const loaded = await importLlamaCpp(root);
@@ -105,15 +121,7 @@ export async function loadLlamaCppPeer(root: string): Promise<LoadedPeer> {
       async open(path, { contextSize, threads }) {
         const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
         try {
-          const context = await model.createContext({
-            contextSize,
-            batchSize: contextSize,
-            sequences: 1,
-            threads: { ideal: threads, min: threads },
-            flashAttention: false,
-            experimentalKvCacheKeyType: 'F32',
-            experimentalKvCacheValueType: 'F32',
-          });
+          const context = await model.createContext(llamaCppContextOptions(contextSize, threads));
           return {
             sequence: context.getSequence(),
             async dispose() {
