@@ -11,6 +11,11 @@
  *   (kernels-cpu, 1 thread).
  * - "2 threads vs 1": the native kernel on 2 threads against 1 (qgemvNative, the helper thread of the
  *   addon's pool splitting N).
+ * - "int8 dot vs float dot": for the formats with an integer-dot kernel (int8, int8 g32, int4 g32,
+ *   int4 g128 asym, Q8_0, Q4_0 on MLP up and the LM head; Q4_K, Q6_K on MLP down), m = 1 and 4: qgemvNative with
+ *   { dot: 'int8' } (x rounded to int8 per block of 32, integer dot products) against { dot: 'float' },
+ *   1 thread each, same inputs; quality: max |y_int8 - y_float| / max |y_float| (the cost of
+ *   rounding x to 8 bits per block of 32, as llama.cpp's Q8_0 activations).
  * Q4_K / Q6_K need K % 256 == 0: 896 is not (llama.cpp stores such tensors in another format), so they
  * run on MLP down only.
  *
@@ -21,7 +26,9 @@
  * against core-tensor's float64 reference decode (dequantizeRow) of the same weight, for the native
  * and the WebAssembly output (over every output column, or every 19th of the LM head's).
  *
- * Usage: npm run bench -w @hasten/kernels-cpu [-- --rounds 5 --quick --out f]
+ * Usage: npm run bench -w @hasten/kernels-cpu [-- --rounds 5 --quick --out f --cases all|native|dot
+ *   --formats Q8_0,Q4_0 --shapes 'lm head,mlp up']  (--cases / --formats / --shapes select cases;
+ *   default all)
  * Writes bench-results/kernels-cpu/native.json.
  */
 import os from 'node:os';
@@ -58,8 +65,21 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
+    cases: { type: 'string', default: 'all' },
+    formats: { type: 'string' },
+    shapes: { type: 'string' },
   },
 });
+if (!['all', 'native', 'dot'].includes(args.cases)) {
+  throw new Error(`--cases must be all, native or dot, got '${args.cases}'`);
+}
+const pick = (list: string | undefined, what: string, allowed: string[]): Set<string> | null => {
+  if (list === undefined) return null;
+  const set = new Set(list.split(',').map((s) => s.trim()));
+  for (const v of set)
+    if (!allowed.includes(v)) throw new Error(`--${what}: '${v}' is not one of ${allowed.join(', ')}`);
+  return set;
+};
 const QUICK = args.quick;
 const ROUNDS = Number(args.rounds ?? (QUICK ? 3 : 5));
 const SAMPLE_MS = QUICK ? 8 : 20;
@@ -72,6 +92,11 @@ const SHAPES: [string, number, number][] = [
   ['lm head', 896, QUICK ? 151936 / 8 : 151936],
 ];
 const ROWS = [1, 4];
+/** Formats with an integer-dot kernel, and the shapes their dot cases run on (the K-quants: MLP down). */
+const DOT_FORMATS = ['int8', 'int8 g32', 'int4 g32', 'int4 g128 asym', 'Q8_0', 'Q4_0', 'Q4_K', 'Q6_K'];
+const DOT_SHAPES = ['mlp up', 'lm head'];
+const dotShape = (shape: string, format: string) =>
+  format.endsWith('_K') ? shape === 'mlp down' : DOT_SHAPES.includes(shape);
 
 type W = QuantizedWeight | F32Weight;
 type Maker = (w: Float32Array, shape: [number, number]) => W;
@@ -170,7 +195,7 @@ function relErr(
 }
 
 interface Row {
-  kind: 'wasm' | 'threads';
+  kind: 'wasm' | 'threads' | 'dot';
   shape: string;
   m: number;
   format: string;
@@ -180,6 +205,8 @@ interface Row {
 const rows: Row[] = [];
 const ONE = { threads: 1 } as const;
 const TWO = { threads: 2 } as const;
+const ONE_FLOAT = { threads: 1, dot: 'float' } as const;
+const ONE_INT8 = { threads: 1, dot: 'int8' } as const;
 
 function nativeCase(shape: string, k: number, n: number, m: number, format: string): BenchmarkCase<unknown> {
   let d: ShapeData;
@@ -276,6 +303,43 @@ function threadCase(shape: string, k: number, n: number, m: number, format: stri
   });
 }
 
+function dotCase(shape: string, k: number, n: number, m: number, format: string): BenchmarkCase<unknown> {
+  let w: W;
+  let xs: Float32Array;
+  const yF = new Float32Array(m * n);
+  const yI = new Float32Array(m * n);
+  const row: Row = { kind: 'dot', shape: `${shape} ${k}x${n}`, m, format, bytes: 0 };
+  rows.push(row);
+  return defineCase<Float32Array>({
+    name: `${format} native int8 dot vs float dot, ${shape} (K ${k}, N ${n}), m = ${m}, Qwen2-0.5B-shaped random weights`,
+    baselineLabel: `native ${format}, dot 'float' (1 thread)`,
+    methodLabel: `native ${format}, dot 'int8' (1 thread)`,
+    baseline: () => qgemvNative(w, xs, m, ONE_FLOAT, yF),
+    method: () => qgemvNative(w, xs, m, ONE_INT8, yI),
+    work: { amount: (n * k) / 1e9, unit: 'G weights' },
+    sampleMs: SAMPLE_MS,
+    setup: () => {
+      w = getShape(shape, k, n).q.get(format) as W;
+      row.bytes = bytesOf(w);
+      xs = uniforms(7 + m, m * k);
+    },
+    quality: (f, i) => {
+      let d = 0;
+      let mx = 0;
+      for (let j = 0; j < f.length; j++) {
+        d = Math.max(d, Math.abs(i[j] - f[j]));
+        mx = Math.max(mx, Math.abs(f[j]));
+      }
+      return {
+        metric: 'max |y_int8 - y_float| / max |y_float| (x rounded to int8 per block of 32)',
+        value: d / mx,
+        pass: d / mx < 0.02,
+        threshold: '< 0.02 (8-bit activations; about 4e-3 expected on uniform x)',
+      };
+    },
+  });
+}
+
 async function main() {
   if (!isCpuAddonAvailable()) {
     console.log(`@hasten/kernels-cpu bench: skipped: ${cpuKernelsInfo().reason}`);
@@ -287,13 +351,31 @@ async function main() {
   const copy0 = measureCopyBandwidth({ bytes: COPY_BYTES });
   const load0 = os.loadavg();
   const cases: BenchmarkCase<unknown>[] = [];
-  for (const [shape, k, n] of SHAPES)
-    for (const m of ROWS)
-      for (const [format, , mult] of FORMATS) {
-        if (k % mult) continue;
-        cases.push(nativeCase(shape, k, n, m, format));
-        cases.push(threadCase(shape, k, n, m, format));
-      }
+  const formats = pick(
+    args.formats,
+    'formats',
+    FORMATS.map(([f]) => f),
+  );
+  const shapes = pick(
+    args.shapes,
+    'shapes',
+    SHAPES.map(([s]) => s),
+  );
+  const wanted = (shape: string, format: string) =>
+    (!formats || formats.has(format)) && (!shapes || shapes.has(shape));
+  if (args.cases !== 'dot')
+    for (const [shape, k, n] of SHAPES)
+      for (const m of ROWS)
+        for (const [format, , mult] of FORMATS) {
+          if (k % mult || !wanted(shape, format)) continue;
+          cases.push(nativeCase(shape, k, n, m, format));
+          cases.push(threadCase(shape, k, n, m, format));
+        }
+  if (args.cases !== 'native')
+    for (const [shape, k, n] of SHAPES)
+      for (const m of ROWS)
+        for (const format of DOT_FORMATS)
+          if (dotShape(shape, format) && wanted(shape, format)) cases.push(dotCase(shape, k, n, m, format));
   const definition = defineBenchmark({
     package: 'kernels-cpu',
     name: 'native',
@@ -313,10 +395,26 @@ async function main() {
     '| shape (K x N) | m | format | bytes/weight | wasm GB/s | native GB/s | native % of copy bw | native best GB/s (% of copy) | native vs wasm | native 2 thr GB/s | 2 thr vs 1 | err native | err wasm |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  for (let i = 0; i < result.cases.length; i += 2) {
+  const dotLines = [
+    '| shape (K x N) | m | format | bytes/weight | float dot GB/s | int8 dot GB/s | int8 best GB/s | int8 vs float | max rel err int8 vs float |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (let i = 0; i < result.cases.length; i++) {
+    const r = rows[i];
+    if (r.kind !== 'dot') continue;
+    const c = result.cases[i];
+    const [, k, n] = SHAPES.find(([s]) => r.shape.startsWith(s)) ?? ['', 1, 1];
+    dotLines.push(
+      `| ${r.shape} | ${r.m} | ${r.format} | ${sig(r.bytes / (k * n))} | ${sig(r.bytes / (c.baseline.median * 1e6))} | ` +
+        `${sig(r.bytes / (c.method.median * 1e6))} | ${sig(r.bytes / (c.method.min * 1e6))} | ${sig(c.speedup.ratio)}x | ` +
+        `${c.quality ? sig(c.quality.value, 2) : ''} |`,
+    );
+  }
+  for (let i = 0; i + 1 < result.cases.length; i += 2) {
+    const r = rows[i];
+    if (r.kind !== 'wasm') break; // the dot cases follow the native / threads pairs
     const c = result.cases[i];
     const t = result.cases[i + 1];
-    const r = rows[i];
     const gbW = r.bytes / (c.baseline.median * 1e6);
     const gbN = r.bytes / (c.method.median * 1e6);
     const gb2 = r.bytes / (t.method.median * 1e6);
@@ -339,7 +437,10 @@ async function main() {
     `${load0.map((x) => sig(x)).join(' ')} -> ${os
       .loadavg()
       .map((x) => sig(x))
-      .join(' ')} on ${os.cpus().length} cores.\n${lines.join('\n')}`;
+      .join(' ')} on ${os.cpus().length} cores.\n${lines.length > 2 ? lines.join('\n') : ''}` +
+    (dotLines.length > 2
+      ? `\nint8 dot (integer-dot kernel ${info.int8DotKernel ?? '?'}) vs float dot, native, 1 thread:\n${dotLines.join('\n')}`
+      : '');
   const path = writeBenchResult(result, args.out ? { path: args.out } : { root: findRepoRoot() });
   console.log(`\n${result.description}\nwrote ${path}`);
 }

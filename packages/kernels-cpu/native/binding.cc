@@ -2,17 +2,22 @@
 //
 // - info(): the ISAs this CPU runs ('scalar', and 'avx2' / 'avx512' where __builtin_cpu_supports
 //   reports AVX2+FMA+F16C / AVX-512F), the best one, the compiler.
-// - qgemv(format, n, k, g, scaleF32, w, scales, zeros, x, m, y, isa, threads): y[m, n] = x[m, k] W^T
+// - qgemv(format, n, k, g, scaleF32, w, scales, zeros, x, m, y, isa, threads, dot): y[m, n] = x[m, k] W^T
 //   synchronously on the calling thread (and the pool's helper when threads == 2), reading the
-//   weight's typed arrays in place. src/qgemv.ts validates every argument; the sizes are checked
+//   weight's typed arrays in place. dot == 1 (configureCpuKernels({ dot: 'int8' })) quantizes x to
+//   int8 per block of 32 (quantize_x) and runs the integer-dot kernels (qdot_impl.h) for the formats
+//   that have them (has_int8_dot); the others keep the float kernels. The 'avx512' ISA runs the
+//   AVX-512 VNNI integer-dot kernels where the CPU has VNNI (+ BW, VL), else the AVX2 ones. src/qgemv.ts validates every argument; the sizes are checked
 //   again here so that a wrong call throws instead of reading out of bounds.
 #define NAPI_VERSION 8
 #define NODE_ADDON_API_DISABLE_DEPRECATED
 #define NODE_API_NO_EXTERNAL_BUFFERS_ALLOWED
 #include <napi.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kernels.h"
 #include "thread_pool.h"
@@ -37,6 +42,70 @@ bool isa_supported(int isa) {
 const char* kIsaNames[] = {"scalar", "avx2", "avx512"};
 const QgemvFn kIsaFns[] = {qgemv_scalar, qgemv_avx2, qgemv_avx512};
 
+bool vnni_supported() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return isa_supported(kAvx512) && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512vnni");
+#else
+  return false;
+#endif
+}
+
+// The integer-dot kernel an ISA runs, and its name.
+QgemvFn dot_fn(int isa) {
+  if (isa == kAvx512 && vnni_supported()) return qdot_avx512vnni;
+  return isa == kScalar ? qdot_scalar : qdot_avx2;
+}
+const char* dot_name(int isa) {
+  if (isa == kAvx512 && vnni_supported()) return "avx512vnni";
+  return isa == kScalar ? "scalar" : "avx2";
+}
+
+// x [m, k] to int8 per row in kb = ceil(k / 32) blocks of 32 (the last zero-padded), as ggml's
+// quantize_row_q8_0_ref (ggml-quants.c) but with the scale kept in f32: d = max|x| / 127, q =
+// round-half-away-from-zero(x * (1 / d)), |q| <= 127; sums[b] = sum of the block's q. A block with
+// a NaN or infinity gets d = NaN (its output row is NaN, as on the float path); a block whose max |x|
+// is below 2^-100 (where 1 / d could overflow) is all zeros with d = 0. src/int8-dot-reference.ts
+// does exactly this in TypeScript.
+void quantize_x(const float* x, int64_t m, int64_t k, int64_t kb, int8_t* xq, float* xd, int32_t* xs) {
+  for (int64_t r = 0; r < m; r++)
+    for (int64_t b = 0; b < kb; b++) {
+      const float* p = x + r * k + 32 * b;
+      const int len = static_cast<int>(k - 32 * b < 32 ? k - 32 * b : 32);
+      int8_t* q = xq + (r * kb + b) * 32;
+      float amax = 0.0f;
+      bool finite = true;
+      for (int j = 0; j < len; j++) {
+        const float a = std::fabs(p[j]);
+        if (!(a <= 3.4028234663852886e38f)) finite = false;
+        else if (a > amax) amax = a;
+      }
+      int32_t sum = 0;
+      float d = 0.0f;
+      if (!finite) {
+        d = std::nanf("");
+        for (int j = 0; j < 32; j++) q[j] = 0;
+      } else if (amax < 0x1p-100f) {
+        for (int j = 0; j < 32; j++) q[j] = 0;
+      } else {
+        d = amax / 127.0f;
+        const float id = 1.0f / d;
+        for (int j = 0; j < len; j++) {
+          const float v = p[j] * id;
+          int i = static_cast<int>(v);  // toward zero; v - i is exact (|v| < 2^23)
+          const float f = v - static_cast<float>(i);
+          i += (f >= 0.5f) - (f <= -0.5f);
+          q[j] = static_cast<int8_t>(i);
+          sum += i;
+        }
+        for (int j = len; j < 32; j++) q[j] = 0;
+      }
+      xd[r * kb + b] = d;
+      xs[r * kb + b] = sum;
+    }
+}
+
 int best_isa() {
   for (int i = 2; i >= 0; i--)
     if (isa_supported(i)) return i;
@@ -56,6 +125,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("compiler", Napi::String::New(env, __VERSION__));
 #endif
   out.Set("maxThreads", Napi::Number::New(env, 2));
+  Napi::Object dot = Napi::Object::New(env);  // the integer-dot kernel each ISA runs
+  for (int i = 0; i < 3; i++)
+    if (isa_supported(i)) dot.Set(kIsaNames[i], Napi::String::New(env, dot_name(i)));
+  out.Set("int8Dot", dot);
   return out;
 }
 
@@ -100,7 +173,7 @@ void expected_bytes(int f, int64_t n, int64_t k, int g, bool scale_f32, int64_t 
 
 Napi::Value Qgemv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 13) throw Napi::TypeError::New(env, "qgemv: expected 13 arguments");
+  if (info.Length() != 14) throw Napi::TypeError::New(env, "qgemv: expected 14 arguments");
   QgemvArgs a{};
   a.format = static_cast<int>(int_arg(info, 0, "format", 0, kFormatCount - 1));
   a.n = int_arg(info, 1, "n", 1, INT64_C(1) << 40);
@@ -113,6 +186,7 @@ Napi::Value Qgemv(const Napi::CallbackInfo& info) {
   View y = view_of(info[10], "y", false);
   const int isa = static_cast<int>(int_arg(info, 11, "isa", 0, 2));
   const int threads = static_cast<int>(int_arg(info, 12, "threads", 1, 2));
+  const bool dot = int_arg(info, 13, "dot", 0, 1) == 1 && has_int8_dot(a.format);
   if (!isa_supported(isa)) throw Napi::Error::New(env, std::string("qgemv: this CPU does not run the '") + kIsaNames[isa] + "' kernels");
   const bool group = a.format == kInt8Group || a.format == kInt4Group;
   if (group && a.g != 32 && a.g != 64 && a.g != 128) throw Napi::RangeError::New(env, "qgemv: group size must be 32, 64 or 128");
@@ -132,7 +206,26 @@ Napi::Value Qgemv(const Napi::CallbackInfo& info) {
   a.zeros = z.data;
   a.x = reinterpret_cast<const float*>(x.data);
   a.y = reinterpret_cast<float*>(const_cast<uint8_t*>(y.data));
-  const QgemvFn fn = kIsaFns[isa];
+  QgemvFn fn = kIsaFns[isa];
+  // Per thread of the caller (Node's main thread, or a worker), reused between calls.
+  thread_local std::vector<int8_t> xq;
+  thread_local std::vector<float> xd;
+  thread_local std::vector<int32_t> xs;
+  thread_local std::vector<float> xds;
+  if (dot) {
+    a.kb = (a.k + 31) / 32;
+    xq.resize(static_cast<size_t>(a.m * a.kb * 32));
+    xd.resize(static_cast<size_t>(a.m * a.kb));
+    xs.resize(static_cast<size_t>(a.m * a.kb));
+    xds.resize(static_cast<size_t>(a.m * a.kb));
+    quantize_x(a.x, a.m, a.k, a.kb, xq.data(), xd.data(), xs.data());
+    for (size_t i = 0; i < xds.size(); i++) xds[i] = xd[i] * static_cast<float>(xs[i]);
+    a.xq = xq.data();
+    a.xd = xd.data();
+    a.xs = xs.data();
+    a.xds = xds.data();
+    fn = dot_fn(isa);
+  }
   const int64_t split = a.n / 2;
   if (threads == 2 && split > 0 && ThreadPool::get().run2(fn, a, split)) return env.Undefined();
   fn(a, 0, a.n);

@@ -35,12 +35,30 @@ struct QgemvArgs {
   const float* x;          // [m, k] row-major
   int64_t m;
   float* y;                // [m, n] row-major
+  // dot 'int8' only (else null / 0): x quantized by binding.cc per row in kb = ceil(k / 32) blocks of
+  // 32 (the last zero-padded): xq [m, kb * 32] int8, xd [m, kb] f32 scales, xs [m, kb] block sums of xq.
+  const int8_t* xq = nullptr;
+  const float* xd = nullptr;
+  const int32_t* xs = nullptr;
+  const float* xds = nullptr;  // [m, kb] xd * xs (the min terms of Q4_K)
+  int64_t kb = 0;
 };
+
+// The formats with an integer-dot kernel (dot 'int8'); the others keep the float kernels.
+inline bool has_int8_dot(int format) {
+  return format == kInt8 || format == kInt8Group || format == kInt4Group || format == kQ8_0 || format == kQ4_0 ||
+         format == kQ4_K || format == kQ6_K;
+}
 
 // One entry point per ISA; rows n0..n1 of the output for all m rows of x.
 using QgemvFn = void (*)(const QgemvArgs&, int64_t n0, int64_t n1);
 void qgemv_scalar(const QgemvArgs&, int64_t n0, int64_t n1);
 void qgemv_avx2(const QgemvArgs&, int64_t n0, int64_t n1);
 void qgemv_avx512(const QgemvArgs&, int64_t n0, int64_t n1);
+// The integer-dot kernels (qdot_impl.h; args.xq set): scalar, AVX2 (maddubs / madd), AVX-512 VNNI
+// (vpdpbusd on 256-bit vectors, AVX512-VL).
+void qdot_scalar(const QgemvArgs&, int64_t n0, int64_t n1);
+void qdot_avx2(const QgemvArgs&, int64_t n0, int64_t n1);
+void qdot_avx512vnni(const QgemvArgs&, int64_t n0, int64_t n1);
 
 }  // namespace hasten_cpu

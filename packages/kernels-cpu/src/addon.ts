@@ -11,9 +11,18 @@ import { fileURLToPath } from 'node:url';
 /** Instruction sets the addon has kernels for, slowest first (codes of native/binding.cc). */
 export const ISAS = ['scalar', 'avx2', 'avx512'] as const;
 export type CpuIsa = (typeof ISAS)[number];
+/** The integer-dot kernels: 'avx512' runs 'avx512vnni' where the CPU has VNNI, else 'avx2'. */
+export type Int8DotKernel = 'scalar' | 'avx2' | 'avx512vnni';
 
 export interface NativeCpuAddon {
-  info(): { isas: CpuIsa[]; best: CpuIsa; compiler?: string; maxThreads: number };
+  info(): {
+    isas: CpuIsa[];
+    best: CpuIsa;
+    compiler?: string;
+    maxThreads: number;
+    /** The integer-dot kernel (dot 'int8') each available ISA runs. */
+    int8Dot: Partial<Record<CpuIsa, Int8DotKernel>>;
+  };
   /** y[m, n] = x[m, k] W^T; see native/binding.cc for the arguments. */
   qgemv(
     format: number,
@@ -29,6 +38,7 @@ export interface NativeCpuAddon {
     y: Float32Array,
     isa: number,
     threads: number,
+    dot: number,
   ): void;
 }
 
@@ -60,6 +70,11 @@ export function loadAddon(): AddonLoad {
     const addon = require(path) as Partial<NativeCpuAddon>;
     if (typeof addon.info !== 'function' || typeof addon.qgemv !== 'function') {
       cached = { addon: null, reason: `${path} is not the Hasten CPU kernel addon (no info() / qgemv())` };
+    } else if (addon.info().int8Dot === undefined) {
+      cached = {
+        addon: null,
+        reason: `${path} is an older build of the CPU kernel addon (no int8 dot); rebuild it: npm run build:addon -w @hasten/kernels-cpu`,
+      };
     } else cached = { addon: addon as NativeCpuAddon, path };
   } catch (e) {
     cached = {

@@ -4,7 +4,7 @@
  * Never required: without the addon `isCpuAddonAvailable()` is false, `registerCpuNative()` throws,
  * and the 'cpu' backend's WebAssembly kernels serve. Node-only.
  */
-export type { CpuIsa } from './addon';
+export type { CpuIsa, Int8DotKernel } from './addon';
 export { ISAS } from './addon';
 export { MAX_NATIVE_ROWS, NATIVE_BACKEND, NativeCpuBackend } from './backend';
 export type { CpuKernelsInfo } from './info';

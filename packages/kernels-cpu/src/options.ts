@@ -3,7 +3,10 @@
  * has, unless forced: `isa` here or the HASTEN_CPU_ISA environment variable) and how many threads:
  * 1 (the default, as core-tensor's matmul, whose threads are opt-in too), 2, or 'auto' (2 when the
  * weight has at least `twoThreadMinWeights` N·K entries, below which waking the helper thread costs
- * more than half the product).
+ * more than half the product); and the dot product of the integer weight formats: 'float' (the
+ * default: each weight block decoded to f32 and dotted with x in f32) or 'int8' (x rounded to int8
+ * per block of 32 once per call, exact integer dot products per weight block, as llama.cpp's Q8_0
+ * activations, for every integer weight format; src/int8-dot-reference.ts states the semantics).
  */
 import { parseOptionsWith, TensorError } from '@hasten/core-tensor';
 import { z } from 'zod';
@@ -13,6 +16,7 @@ export const CpuKernelsOptionsSchema = z.strictObject({
   isa: z.enum(['auto', ...ISAS]).optional(),
   threads: z.union([z.literal('auto'), z.literal(1), z.literal(2)]).optional(),
   twoThreadMinWeights: z.number().int().nonnegative().optional(),
+  dot: z.enum(['float', 'int8']).optional(),
 });
 export type CpuKernelsOptions = z.input<typeof CpuKernelsOptionsSchema>;
 
@@ -23,13 +27,14 @@ interface Settings {
   isa: 'auto' | CpuIsa;
   threads: 'auto' | 1 | 2;
   twoThreadMinWeights: number;
+  dot: 'float' | 'int8';
 }
 
 function fromEnv(): Settings {
   // biome-ignore lint/complexity/useLiteralKeys: process.env is an index signature
   const env = process.env['HASTEN_CPU_ISA'];
   const isa = env ? parseOptions('HASTEN_CPU_ISA', { isa: env }).isa : undefined;
-  return { isa: isa ?? 'auto', threads: 1, twoThreadMinWeights: TWO_THREAD_MIN_WEIGHTS };
+  return { isa: isa ?? 'auto', threads: 1, twoThreadMinWeights: TWO_THREAD_MIN_WEIGHTS, dot: 'float' };
 }
 
 export function parseOptions(where: string, options: unknown): CpuKernelsOptions {
@@ -52,6 +57,7 @@ export function configureCpuKernels(options: CpuKernelsOptions): void {
     isa: o.isa ?? s.isa,
     threads: o.threads ?? s.threads,
     twoThreadMinWeights: o.twoThreadMinWeights ?? s.twoThreadMinWeights,
+    dot: o.dot ?? s.dot,
   };
 }
 

@@ -4,7 +4,9 @@
  * addon decodes each weight row once per 8 rows of x into an L1-resident buffer (scales and zero
  * points applied) and dots it with those rows in f32 (AVX-512, AVX2+FMA or scalar), optionally on
  * two threads that split N. Accumulation is f32: each output is within about K·2^-23·Σ|x w| of the
- * float64 reference, which the tests check.
+ * float64 reference, which the tests check. With dot 'int8' (configureCpuKernels, or per call) the
+ * integer formats (int8, int8 / int4 groups, Q8_0, Q4_0, Q4_K, Q6_K) run the integer-dot kernels instead: x
+ * rounded to int8 per block of 32, exact integer sums per weight block (int8-dot-reference.ts).
  */
 import {
   type QuantFormat,
@@ -38,11 +40,13 @@ export const FORMAT_CODES: Record<QuantFormat | 'f32', number> = {
 };
 
 const validated = new WeakSet<QuantizedWeight>();
+/** int4-group weights whose zero points were checked to be codes (0..15), which dot 'int8' relies on. */
+const int4ZerosChecked = new WeakSet<QuantizedWeight>();
 /** Options objects already parsed (a caller reusing one object per setting pays the check once). */
 const parsedOptions = new WeakMap<object, CpuKernelsOptions>();
 
 /** Per-call choices; unset ones come from configureCpuKernels (or HASTEN_CPU_ISA). */
-export type QgemvOptions = Pick<CpuKernelsOptions, 'isa' | 'threads'>;
+export type QgemvOptions = Pick<CpuKernelsOptions, 'isa' | 'threads' | 'dot'>;
 
 /**
  * y = x W^T for x [m, K] (contiguous f32, m >= 0) into `out` (or a new [m, N] array). Throws a
@@ -82,6 +86,16 @@ export function qgemvNative(
   const isa = resolveIsa(o.isa ?? s.isa);
   const threads = resolveThreads(o.threads ?? s.threads, n, k, s.twoThreadMinWeights);
   const q = weight.format === 'f32' ? null : weight;
+  const dot = (o.dot ?? s.dot) === 'int8';
+  if (dot && q?.format === 'int4-group' && q.zeros && !int4ZerosChecked.has(q)) {
+    const bad = q.zeros.findIndex((z) => z > 15);
+    if (bad >= 0)
+      throw new TensorError(
+        op,
+        `int4-group zero point ${q.zeros[bad]} (group ${bad}) is not a 4-bit code (0..15), which dot 'int8' needs`,
+      );
+    int4ZerosChecked.add(q);
+  }
   load.addon.qgemv(
     FORMAT_CODES[weight.format],
     n,
@@ -96,6 +110,7 @@ export function qgemvNative(
     y,
     ISAS.indexOf(isa),
     threads,
+    dot ? 1 : 0,
   );
   return y;
 }

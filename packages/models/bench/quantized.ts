@@ -12,6 +12,10 @@
  * `--backend cpu-native` runs every model (f32 and quantized) on @hasten/kernels-cpu's native
  * matrix-vector kernels instead of the WebAssembly ones (the addon must be built:
  * `npm run build:addon -w @hasten/kernels-cpu`), and writes quantized-<model>-cpu-native.json.
+ * `--dot int8` (with `--backend cpu-native` only) sets the addon's integer-dot path
+ * (configureCpuKernels({ dot: 'int8' }): activations rounded to int8 per block of 32 for the int8 /
+ * int4 / Q8_0 / Q4_0 weights, as llama.cpp does; f32 weights keep the float kernels); case names then
+ * say "int8 dot" and the file is quantized-<model>-cpu-native-int8dot.json.
  *
  * Peer: node-llama-cpp (llama.cpp's prebuilt CPU build, tools/peers; llama-cpp-peer.ts) decodes
  * the same model written to GGUF from the native model's own weights (saveGGUF: f32, F16, Q8_0,
@@ -24,7 +28,7 @@
  * only: the GGUF writer assembles a file in memory, and f32 / F16 files of 2 / 1 GB beside the
  * five native models in this process would crowd a small machine.
  *
- *   npm run bench:quantized -w @hasten/models -- [--dir <0.5B checkpoint dir>] [--only code-target|qwen2-0.5b] [--backend cpu|cpu-native] [--peer-threads N] [--skip-peer] [--quick]
+ *   npm run bench:quantized -w @hasten/models -- [--dir <0.5B checkpoint dir>] [--only code-target|qwen2-0.5b] [--backend cpu|cpu-native] [--dot float|int8] [--peer-threads N] [--skip-peer] [--quick]
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,6 +58,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
     backend: { type: 'string', default: 'cpu' },
+    dot: { type: 'string', default: 'float' },
     'peer-threads': { type: 'string', default: '1' },
     'skip-peer': { type: 'boolean', default: false },
   },
@@ -66,11 +71,21 @@ if (!['cpu', 'cpu-native'].includes(args.backend)) {
   throw new Error(`--backend must be cpu or cpu-native, got '${args.backend}'`);
 }
 const native = args.backend === 'cpu-native';
+if (!['float', 'int8'].includes(args.dot)) {
+  throw new Error(`--dot must be float or int8, got '${args.dot}'`);
+}
+if (args.dot === 'int8' && !native) {
+  throw new Error("--dot int8 needs --backend cpu-native (the integer-dot kernels are the addon's)");
+}
+const int8Dot = args.dot === 'int8';
 if (native) {
-  const { registerCpuNative } = await import('@hasten/kernels-cpu');
+  const { configureCpuKernels, registerCpuNative } = await import('@hasten/kernels-cpu');
   registerCpuNative(); // throws, with the reason, when the addon is not built
+  if (int8Dot) configureCpuKernels({ dot: 'int8' });
   setDefaultBackend('cpu-native');
 }
+/** Suffix of case names for the backend (and the addon's dot setting). */
+const BACKEND_TAG = native ? `, cpu-native${int8Dot ? ', int8 dot' : ''}` : '';
 /** Engine label in case names and the result file's suffix. */
 const ENGINE = native ? 'native addon' : 'native';
 if (args.only !== undefined && !['code-target', 'qwen2-0.5b'].includes(args.only)) {
@@ -229,7 +244,7 @@ async function benchModel(
       : [];
   const peerCases = peerRuns.map(({ label, m, base, first, session }) =>
     defineCase<Decoded>({
-      name: `decode-${n} node-llama-cpp ${label} vs ${ENGINE} ${label}, ${name}${native ? ', cpu-native' : ''}`,
+      name: `decode-${n} node-llama-cpp ${label} vs ${ENGINE} ${label}, ${name}${BACKEND_TAG}`,
       baselineLabel: `${ENGINE} ${label}`,
       methodLabel: `node-llama-cpp ${label} (${peerThreads} thread${peerThreads > 1 ? 's' : ''})`,
       baseline: () => decode(m, base, last, n),
@@ -256,7 +271,7 @@ async function benchModel(
   const ceiling = (bytes: number) => (bandwidth * 1e9) / bytes;
   const cases = models.map(({ label, m, base }) =>
     defineCase<Decoded>({
-      name: `decode-${n} ${label} vs f32, ${name}${native ? ', cpu-native' : ''}`,
+      name: `decode-${n} ${label} vs f32, ${name}${BACKEND_TAG}`,
       baselineLabel: `${ENGINE} f32`,
       methodLabel: `${ENGINE} ${label}`,
       baseline: () => decode(f32, f32Base, last, n),
@@ -284,9 +299,9 @@ async function benchModel(
   const { result } = await runAndWrite(
     defineBenchmark({
       package: 'models',
-      name: `quantized-${name}${native ? '-cpu-native' : ''}`,
+      name: `quantized-${name}${native ? '-cpu-native' : ''}${int8Dot ? '-int8dot' : ''}`,
       description:
-        `Native decode (${native ? '@hasten/kernels-cpu addon kernels' : 'WebAssembly kernels'}) of ${name} with RTN-quantized linear weights against f32 (${f32Bytes / 1e6} MB of weights), ` +
+        `Native decode (${native ? `@hasten/kernels-cpu addon kernels${int8Dot ? ", dot 'int8' (activations rounded to int8 per block of 32 for the quantized weights)" : ''}` : 'WebAssembly kernels'}) of ${name} with RTN-quantized linear weights against f32 (${f32Bytes / 1e6} MB of weights), ` +
         `${prompt.length}-token prompt, ${n} greedy tokens. Copy bandwidth ${bandwidth.toFixed(1)} GB/s in this run; ` +
         `f32 memory-bound ceiling ${ceiling(f32Bytes).toFixed(1)} tok/s. ` +
         models
