@@ -170,3 +170,47 @@ export function selectParticle<S>(
   const [i] = ctx.rng().categorical(normalizeLogWeights(lw), { probs: true });
   return pool[i];
 }
+
+/** The outcome of a weighted majority vote over the final particles. */
+export interface WeightedMajority<S> {
+  /** The winning answer. */
+  answer: string;
+  /** Its share of the normalised weight softmax(lw) of the whole pool (unfinished particles included). */
+  support: number;
+  /** The particle with the largest log-weight among those giving the answer (first on ties). */
+  particle: Particle<S>;
+}
+
+/**
+ * Weighted majority vote over the final particles: search-and-learn's weighted best-of-N
+ * (`find_answer_with_largest_sum`) with the particle weights as the votes. Not the final-answer rule
+ * of Puri et al.'s released code (arXiv 2502.01618) nor of its_hub, which output the argmax or a
+ * draw (`selectParticle`). Particle i votes for its
+ * answer with w_i = softmax(lw)_i, the weight its_hub's 'sample' selection draws with, so
+ *   a* = argmax_a Σ_{i: done, answer_i = a} w_i,
+ * the mode of the answer distribution that the particle approximation gives (duplicates from
+ * resampling vote once each). Only finished particles vote; undefined when none has finished.
+ * Ties go to the answer seen first in pool order.
+ */
+export function weightedMajority<S>(
+  pool: readonly Particle<S>[],
+  answerOf: (state: S) => string,
+): WeightedMajority<S> | undefined {
+  if (pool.length === 0) return undefined;
+  const w = normalizeLogWeights(Float64Array.from(pool, (p) => p.logWeight));
+  const sums = new Map<string, { support: number; particle: Particle<S> }>();
+  pool.forEach((p, i) => {
+    if (!p.done) return;
+    const a = answerOf(p.state);
+    const entry = sums.get(a);
+    if (!entry) sums.set(a, { support: w[i], particle: p });
+    else {
+      entry.support += w[i];
+      if (p.logWeight > entry.particle.logWeight) entry.particle = p;
+    }
+  });
+  let best: WeightedMajority<S> | undefined;
+  for (const [answer, { support, particle }] of sums)
+    if (!best || support > best.support) best = { answer, support, particle };
+  return best;
+}

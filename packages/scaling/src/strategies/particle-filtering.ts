@@ -7,9 +7,16 @@
  *   p_i = softmax(lw / T)_i
  * (T = 1 by default, or a schedule), and N ancestors are resampled (multinomial by default, as in the
  * paper; systematic, stratified, residual available); finished particles keep their final weight
- * and stay in the pool. Stop when all are finished or after maxSteps; pick the particle with the
- * largest log-weight ('argmax', default) or draw one ∝ softmax(lw) ('sample'). The loop is in smc.ts.
- * Budget: N particles.
+ * and stay in the pool. Stop when all are finished or after maxSteps, then choose the output:
+ *  - 'argmax' (default): the particle with the largest final log-weight, as the paper's code
+ *    (probabilistic-inference-scaling `eval_script.ipynb`: argmax of the last reward over the final
+ *    particles) and its_hub's `SelectionMethod.ARGMAX`;
+ *  - 'sample': one particle drawn ∝ softmax(lw) (its_hub `SelectionMethod.SAMPLE`);
+ *  - 'weighted-majority': weighted majority voting over the final particles' answers, each finished
+ *    particle voting with its normalised weight softmax(lw)_i (smc.ts `weightedMajority`; needs
+ *    `proposer.answer`); the output is the highest-weight particle with the winning answer. Falls
+ *    back to 'argmax' when no particle has finished.
+ * The loop is in smc.ts. Budget: N particles.
  */
 import { z } from 'zod';
 import {
@@ -19,14 +26,18 @@ import {
   scorerOption,
   temperatureOption,
 } from '../common-options';
+import { ScalingError } from '../errors';
 import { rootCandidate } from '../lineage';
 import { parseOptions, runOptionsShape } from '../options';
 import { RESAMPLERS } from '../particles/resampler';
 import type { TemperatureSchedule } from '../particles/temperature-schedule';
 import { fixedTemperature } from '../particles/tempering-fixed';
 import type { Proposer, Scorer } from '../proposer';
-import { type SmcConfig, selectParticle, smcSweep, WEIGHTINGS } from '../smc';
+import { type SmcConfig, selectParticle, smcSweep, WEIGHTINGS, weightedMajority } from '../smc';
 import { defineStrategy, type Strategy } from '../strategy';
+
+/** Final selections: argmax / sample (its_hub), weighted majority voting over answers. */
+export const PF_SELECTIONS = ['argmax', 'sample', 'weighted-majority'] as const;
 
 export const ParticleFilteringOptions = z.strictObject({
   proposer: proposerOption,
@@ -37,7 +48,8 @@ export const ParticleFilteringOptions = z.strictObject({
   temperature: temperatureOption,
   weighting: z.enum(WEIGHTINGS).default('logit'),
   aggregation: aggregationOption,
-  select: z.enum(['argmax', 'sample']).default('argmax'),
+  /** How the output is chosen from the final particles (see the file comment). */
+  select: z.enum(PF_SELECTIONS).default('argmax'),
   maxSteps: maxStepsOption,
   ...runOptionsShape,
 });
@@ -72,6 +84,13 @@ export function particleFilteringFrom<S>(
   name: string,
 ): Strategy<S> {
   const cfg = smcConfig<S>(o, o.budget);
+  const answerOf = cfg.proposer.answer?.bind(cfg.proposer);
+  if (o.select === 'weighted-majority' && !answerOf) {
+    throw new ScalingError(
+      'options',
+      `${name}: option 'select' 'weighted-majority' needs a proposer with an answer(state) method (or use 'argmax' | 'sample')`,
+    );
+  }
   return defineStrategy<S>({
     name,
     unit: 'particles',
@@ -81,11 +100,23 @@ export function particleFilteringFrom<S>(
       ctx.spend(o.budget);
       const root = await rootCandidate(ctx, cfg.proposer);
       const pool = yield* smcSweep(ctx, cfg, root, 0);
-      const pick = selectParticle(ctx, pool, o.select);
+      const vote =
+        o.select === 'weighted-majority' && answerOf ? weightedMajority(pool, answerOf) : undefined;
+      const pick = vote
+        ? vote.particle
+        : selectParticle(ctx, pool, o.select === 'weighted-majority' ? 'argmax' : o.select);
       const last = pick.path[pick.path.length - 1].candidate;
       ctx.best = last.id;
-      if (cfg.proposer.answer && cfg.proposer.done(last.state)) ctx.answer = cfg.proposer.answer(last.state);
-      ctx.decide(last.step, 'select', { rule: o.select, candidate: last.id, logWeight: pick.logWeight });
+      if (answerOf && cfg.proposer.done(last.state)) ctx.answer = answerOf(last.state);
+      ctx.decide(last.step, 'select', {
+        rule:
+          o.select === 'weighted-majority' && !vote
+            ? 'weighted-majority (no finished particle: argmax)'
+            : o.select,
+        candidate: last.id,
+        logWeight: pick.logWeight,
+        ...(vote ? { answer: vote.answer, support: vote.support } : {}),
+      });
     },
   });
 }

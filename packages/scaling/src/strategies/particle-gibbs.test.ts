@@ -63,4 +63,15 @@ describe('particleGibbs', () => {
       particleGibbs({ proposer: hmmProposer, scorer: hmmLikelihood, budget: 5, iterations: 4 }),
     ).toThrow(/at least 2 particles per iteration/);
   });
+
+  it("offers 'argmax' and 'sample' selection only (weighted majority is particle filtering's)", () => {
+    expect(() =>
+      particleGibbs({
+        proposer: hmmProposer,
+        scorer: hmmLikelihood,
+        budget: 8,
+        select: 'weighted-majority' as never,
+      }),
+    ).toThrow(/select/);
+  });
 });

@@ -19,6 +19,8 @@ import { ParticleFilteringOptions, smcConfig } from './particle-filtering';
 
 const ParticleGibbsOptions = ParticleFilteringOptions.extend({
   iterations: z.number().int().positive().default(4),
+  /** 'argmax' over all sweeps, or 'sample': the last reference (no weighted majority here). */
+  select: z.enum(['argmax', 'sample']).default('argmax'),
 });
 export type ParticleGibbsOptions<S> = Omit<
   z.input<typeof ParticleGibbsOptions>,
