@@ -472,12 +472,30 @@ function ditPolicies(model: BlockDenoiser<number>, spec: CacheBenchSpec<number>,
     { name: 'fora-i3', make: () => fora({ cacheInterval: 3 }) },
     { name: 'deltaDiT-i2', make: () => deltaDiT({ cacheInterval: 2 }) },
     { name: 'firstBlockCache-0.05', make: () => firstBlockCache({ threshold: 0.05 }) },
+    { name: 'teaCache-0.1', make: () => teaCache({ relL1Thresh: 0.1 }) },
+    { name: 'teaCache-0.15', make: () => teaCache({ relL1Thresh: 0.15 }) },
     { name: 'teaCache-0.2', make: () => teaCache({ relL1Thresh: 0.2 }) },
     { name: 'teaCache-0.4', make: () => teaCache({ relL1Thresh: 0.4 }) },
     { name: 'magCache-0.24', make: () => magCache({ magRatios, threshold: 0.24 }) },
     {
       name: 'taylorSeer-i3-o1',
       make: () => taylorSeer({ cacheInterval: 3, maxOrder: 1, disableCacheBeforeStep: 5 }),
+    },
+    {
+      name: 'taylorSeer-i4-o1',
+      make: () => taylorSeer({ cacheInterval: 4, maxOrder: 1, disableCacheBeforeStep: 5 }),
+    },
+    {
+      name: 'taylorSeer-i5-o1',
+      make: () => taylorSeer({ cacheInterval: 5, maxOrder: 1, disableCacheBeforeStep: 5 }),
+    },
+    {
+      name: 'taylorSeer-i6-o1',
+      make: () => taylorSeer({ cacheInterval: 6, maxOrder: 1, disableCacheBeforeStep: 5 }),
+    },
+    {
+      name: 'taylorSeer-i8-o1',
+      make: () => taylorSeer({ cacheInterval: 8, maxOrder: 1, disableCacheBeforeStep: 5 }),
     },
     {
       name: 'taylorSeer-i5-o2',
