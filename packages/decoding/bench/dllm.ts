@@ -25,9 +25,15 @@
  * the baseline's, pass when it loses at most 1 point. The metric also states tokens per forward.
  * Speed: wall time of the same problems (so tokens/s ratio = speed-up, generated positions per second).
  *
- *   npm run bench:dllm -w @hasten/decoding -- [--quick] [--problems N] [--gen N] [--block N] [--operations N] [--only SUBSTRING]
+ * `--model arith-mdlm` runs the masked diffusion cases on the fixture `arith-mdlm` instead (a smaller
+ * LLaDA-style model trained on the arithmetic task alone: train_mdlm.py --task arith), which solves
+ * part of the problems, so the accuracy check is not vacuous; its results go to dllm-arith-mdlm.json.
+ * The block diffusion cases stay on code-bdlm and run only with the default model; the Learn2PD
+ * cases run only where the model's fixture has its own learn2pd.json (code-mdlm has; arith-mdlm not).
+ *
+ *   npm run bench:dllm -w @hasten/decoding -- [--quick] [--model code-mdlm|arith-mdlm] [--problems N] [--gen N] [--block N] [--operations N] [--only SUBSTRING]
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { arithmeticTask, checkArithmetic, defineBenchmark, defineCase } from '@hasten/eval';
@@ -44,8 +50,13 @@ const { values: args } = parseArgs({
     operations: { type: 'string' },
     write: { type: 'boolean', default: true },
     only: { type: 'string' },
+    model: { type: 'string', default: 'code-mdlm' },
   },
 });
+const MODELS = ['code-mdlm', 'arith-mdlm'] as const;
+const MODEL = args.model as (typeof MODELS)[number];
+if (!MODELS.includes(MODEL))
+  throw new Error(`--model must be one of ${MODELS.join(', ')}, got ${args.model}`);
 const quick = args.quick;
 const PROBLEMS = Number(args.problems ?? (quick ? 4 : 20));
 const GEN = Number(args.gen ?? (quick ? 64 : 256));
@@ -57,11 +68,15 @@ for (const [k, v] of Object.entries({ problems: PROBLEMS, gen: GEN, block: BLOCK
 if (GEN % BLOCK !== 0) throw new Error(`--block ${BLOCK} must divide --gen ${GEN}`);
 
 const BOS = 256;
-const model = await loadMaskedDiffusionLM(join(findRepoRoot(), 'fixtures', 'code-mdlm'));
-const bdlm = await loadMaskedDiffusionLM(join(findRepoRoot(), 'fixtures', 'code-bdlm'));
-const learn2pdFilter = parseLearn2pdFilter(
-  JSON.parse(readFileSync(join(findRepoRoot(), 'fixtures', 'code-mdlm', 'learn2pd.json'), 'utf8')),
-);
+const model = await loadMaskedDiffusionLM(join(findRepoRoot(), 'fixtures', MODEL));
+// Block diffusion (code-bdlm, a fine-tune of code-mdlm) only beside its own base model.
+const bdlm =
+  MODEL === 'code-mdlm' ? await loadMaskedDiffusionLM(join(findRepoRoot(), 'fixtures', 'code-bdlm')) : null;
+// Learn2PD's filter is trained on one model's decoding traces: only the model's own.
+const learn2pdPath = join(findRepoRoot(), 'fixtures', MODEL, 'learn2pd.json');
+const learn2pdFilter = existsSync(learn2pdPath)
+  ? parseLearn2pdFilter(JSON.parse(readFileSync(learn2pdPath, 'utf8')))
+  : null;
 const arModel = await loadCausalLM(join(findRepoRoot(), 'fixtures', 'code-target'));
 const items = arithmeticTask({ seed: 0, count: PROBLEMS, operations: OPERATIONS }).items;
 const prompts = items.map((it) => [BOS, ...new TextEncoder().encode(it.prompt)]);
@@ -93,7 +108,7 @@ async function solve(extra: Partial<DiffusionOptions>, m = model): Promise<Out> 
 }
 
 const baseline = () => solve({ steps: GEN, eosFill: false });
-const baselineBdlm = () => solve({ steps: GEN, eosFill: false }, bdlm);
+const baselineBdlm = () => solve({ steps: GEN, eosFill: false }, bdlm ?? model);
 const quality = (base: Out, m: Out) => {
   const accB = base.correct / items.length;
   const accM = m.correct / items.length;
@@ -135,15 +150,19 @@ const methods: [string, Partial<DiffusionOptions>][] = [
   ],
   ['LocalLeap (anchor 0.9, local 0.7, radius 2)', { commit: 'local-leap', eosFill: false }],
   ['LocalLeap + dual cache + eos-fill', { commit: 'local-leap', cache: 'dual' }],
-  [
-    `Learn2PD (MLP filter, tau ${learn2pdFilter.threshold})`,
-    { commit: 'learn2pd', learn2pdFilter, eosFill: false },
-  ],
-  [`Learn2PD (tau ${learn2pdFilter.threshold}) + eos-fill`, { commit: 'learn2pd', learn2pdFilter }],
-  [
-    `Learn2PD (tau ${learn2pdFilter.threshold}) + dual cache + eos-fill`,
-    { commit: 'learn2pd', learn2pdFilter, cache: 'dual' },
-  ],
+  ...((learn2pdFilter
+    ? [
+        [
+          `Learn2PD (MLP filter, tau ${learn2pdFilter.threshold})`,
+          { commit: 'learn2pd', learn2pdFilter, eosFill: false },
+        ],
+        [`Learn2PD (tau ${learn2pdFilter.threshold}) + eos-fill`, { commit: 'learn2pd', learn2pdFilter }],
+        [
+          `Learn2PD (tau ${learn2pdFilter.threshold}) + dual cache + eos-fill`,
+          { commit: 'learn2pd', learn2pdFilter, cache: 'dual' },
+        ],
+      ]
+    : []) as [string, Partial<DiffusionOptions>][]),
   ['AR-guided (code-target greedy check)', { commit: 'ar-guided', arModel, eosFill: false }],
   ['AR-guided (code-target) + eos-fill', { commit: 'ar-guided', arModel }],
   ['AR-guided (code-target, fallback dllm) + eos-fill', { commit: 'ar-guided', arModel, arFallback: 'dllm' }],
@@ -167,21 +186,23 @@ const blockMethods: [string, Partial<DiffusionOptions>][] = [
 
 const definition = defineBenchmark({
   package: 'decoding',
-  name: 'dllm',
-  description: `masked diffusion decoding of code-mdlm (and block diffusion of code-bdlm) on ${PROBLEMS} arithmetic problems (${OPERATIONS} operations, seed 0), generation length ${GEN}, blocks of ${BLOCK}; baseline LLaDA one token per step`,
+  name: MODEL === 'code-mdlm' ? 'dllm' : `dllm-${MODEL}`,
+  description: `masked diffusion decoding of ${MODEL}${bdlm ? ' (and block diffusion of code-bdlm)' : ''} on ${PROBLEMS} arithmetic problems (${OPERATIONS} operations, seed 0), generation length ${GEN}, blocks of ${BLOCK}; baseline LLaDA one token per step`,
   warmup: 0,
   repeats: 1,
-  // --only SUBSTRING: the methods whose label or model (code-mdlm, code-bdlm) contains it (each still
-  // against its own baseline run).
+  // --only SUBSTRING: the methods whose label or model (code-mdlm / arith-mdlm, code-bdlm) contains it
+  // (each still against its own baseline run).
   cases: [
-    ...methods.map(([label, extra]) => ({ label, extra, name: 'code-mdlm', m: model, base: baseline })),
-    ...blockMethods.map(([label, extra]) => ({
-      label,
-      extra,
-      name: 'code-bdlm',
-      m: bdlm,
-      base: baselineBdlm,
-    })),
+    ...methods.map(([label, extra]) => ({ label, extra, name: MODEL as string, m: model, base: baseline })),
+    ...(bdlm
+      ? blockMethods.map(([label, extra]) => ({
+          label,
+          extra,
+          name: 'code-bdlm',
+          m: bdlm,
+          base: baselineBdlm,
+        }))
+      : []),
   ]
     .filter(({ label, name }) => !args.only || label.includes(args.only) || name.includes(args.only))
     .map(({ label, extra, name, m, base }) =>
@@ -198,5 +219,5 @@ const definition = defineBenchmark({
 });
 await runAndWrite(definition, args.write && !quick ? {} : { write: false });
 model.dispose();
-bdlm.dispose();
+bdlm?.dispose();
 arModel.dispose();
