@@ -217,13 +217,15 @@ Napi::Value Qgemv(const Napi::CallbackInfo& info) {
     xq.resize(static_cast<size_t>(a.m * a.kb * 32));
     xd.resize(static_cast<size_t>(a.m * a.kb));
     xs.resize(static_cast<size_t>(a.m * a.kb));
-    xds.resize(static_cast<size_t>(a.m * a.kb));
     quantize_x(a.x, a.m, a.k, a.kb, xq.data(), xd.data(), xs.data());
-    for (size_t i = 0; i < xds.size(); i++) xds[i] = xd[i] * static_cast<float>(xs[i]);
+    if (a.format == kQ4_K) {  // its min terms, once per call instead of once per output row
+      xds.resize(static_cast<size_t>(a.m * a.kb));
+      for (size_t i = 0; i < xds.size(); i++) xds[i] = xd[i] * static_cast<float>(xs[i]);
+      a.xds = xds.data();
+    }
     a.xq = xq.data();
     a.xd = xd.data();
     a.xs = xs.data();
-    a.xds = xds.data();
     fn = dot_fn(isa);
   }
   const int64_t split = a.n / 2;

@@ -40,7 +40,7 @@ struct QgemvArgs {
   const int8_t* xq = nullptr;
   const float* xd = nullptr;
   const int32_t* xs = nullptr;
-  const float* xds = nullptr;  // [m, kb] xd * xs (the min terms of Q4_K)
+  const float* xds = nullptr;  // [m, kb] xd * xs (Q4_K only: its min terms)
   int64_t kb = 0;
 };
 
@@ -56,7 +56,7 @@ void qgemv_scalar(const QgemvArgs&, int64_t n0, int64_t n1);
 void qgemv_avx2(const QgemvArgs&, int64_t n0, int64_t n1);
 void qgemv_avx512(const QgemvArgs&, int64_t n0, int64_t n1);
 // The integer-dot kernels (qdot_impl.h; args.xq set): scalar, AVX2 (maddubs / madd), AVX-512 VNNI
-// (vpdpbusd on 256-bit vectors, AVX512-VL).
+// (vpdpbusd: two blocks per 512-bit vector where the format allows, else one per 256-bit AVX512-VL).
 void qdot_scalar(const QgemvArgs&, int64_t n0, int64_t n1);
 void qdot_avx2(const QgemvArgs&, int64_t n0, int64_t n1);
 void qdot_avx512vnni(const QgemvArgs&, int64_t n0, int64_t n1);

@@ -285,7 +285,7 @@ struct Qdot {
     const int8_t* xq = a.xq + r0 * kb * 32;
     const float* xd = a.xd + r0 * kb;
     const int32_t* xs = a.xs + r0 * kb;
-    const float* xds = a.xds + r0 * kb;
+    const float* xds = a.xds ? a.xds + r0 * kb : nullptr;  // Q4_K only
     for (int64_t n = n0; n < n1; n++) {
       Acc acc0[M], acc1[M];  // even and odd blocks: two independent chains per row
       for (int r = 0; r < M; r++) acc0[r] = acc1[r] = D::zero();

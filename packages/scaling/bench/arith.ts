@@ -6,8 +6,8 @@
  * (`checkArithmetic`) against budget for: a single sample (baseline), best-of-N with the PRM
  * (aggregating the step scores by min / last / product), weighted best-of-N, self-consistency
  * (majority vote), beam search with the PRM and particle filtering (final answer by the largest
- * weight, as the paper's code and its_hub, and by the paper's weighted majority voting over the
- * particles' answers), with the unbiased pass@k coverage of the largest best-of-N run's samples as the
+ * weight, as the paper's code and its_hub, and by weighted majority voting over the particles'
+ * answers, search-and-learn's weighted best-of-N rule, not the paper's), with the unbiased pass@k coverage of the largest best-of-N run's samples as the
  * ceiling at every budget; tokens generated per problem as the cost. Budgets: 1, 4, 16, 64 (powers of
  * 4) up to --max-budget N (default 64), and N itself when it is not a power of 4.
  *

@@ -22,9 +22,9 @@
 namespace hasten_cpu {
 namespace qdot_avx2_isa {
 
-struct D {
-  using Acc = __m256;
-  using Wb = __m256i;
+#include "../qdot_x86_256.h"
+
+struct D : Base256 {
   static constexpr bool PAIR = false;  // one block at a time
   using W2 = int;
   using F2 = float;
@@ -32,12 +32,6 @@ struct D {
   static inline F2 scales2f(float, float) { return 0.0f; }
   static inline W2 zvec(int) { return 0; }
   static constexpr bool U8_FULL = false;
-  static inline Wb ld(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static inline Wb ld_flip(const uint8_t* p) { return _mm256_xor_si256(ld(p), _mm256_set1_epi8(static_cast<char>(0x80))); }
-  static inline Wb nib(const uint8_t* p) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), m = _mm_set1_epi8(15);
-    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m), _mm_and_si128(v, m));
-  }
   static inline Acc sum_pairs(__m256i p16, int32_t off, float s, Acc acc) {
     const __m256i p32 = _mm256_add_epi32(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)), _mm256_zextsi128_si256(_mm_cvtsi32_si128(off)));
     return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), _mm256_set1_ps(s), acc);
@@ -50,28 +44,11 @@ struct D {
     const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
     return sum_pairs(_mm256_maddubs_epi16(w, xv), off, s, acc);
   }
-  static inline Wb nib_lo(const uint8_t* p) { return _mm256_and_si256(ld(p), _mm256_set1_epi8(15)); }
-  static inline Wb nib_hi(const uint8_t* p) { return _mm256_and_si256(_mm256_srli_epi16(ld(p), 4), _mm256_set1_epi8(15)); }
-  static inline Wb q6(const uint8_t* ql, const uint8_t* qh, int sl, int sh) {  // codes - 32, signed
-    const __m256i lo = _mm256_and_si256(_mm256_srl_epi16(ld(ql), _mm_cvtsi32_si128(sl)), _mm256_set1_epi8(15));
-    const __m256i hi = _mm256_and_si256(_mm256_srl_epi16(ld(qh), _mm_cvtsi32_si128(sh)), _mm256_set1_epi8(3));
-    return _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_slli_epi16(hi, 4)), _mm256_set1_epi8(32));
-  }
-  static inline __m256 halves(float s0, float s1) { return _mm256_setr_m128(_mm_set1_ps(s0), _mm_set1_ps(s1)); }
   static inline Acc dot_s8h(Wb w, const int8_t* x, float s0, float s1, Acc acc) {  // lanes 0..3: elements 0..15
     const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
     const __m256i p32 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w)), _mm256_set1_epi16(1));
     return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), halves(s0, s1), acc);
   }
-  static inline Acc zero() { return _mm256_setzero_ps(); }
-  static inline Acc add(Acc a, Acc b) { return _mm256_add_ps(a, b); }
-  static inline float hsum(Acc v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-  }
-  static inline float half(const uint8_t* p) { return _cvtsh_ss(static_cast<unsigned short>(p[0] | (p[1] << 8))); }
 };
 
 #include "../qdot_impl.h"
