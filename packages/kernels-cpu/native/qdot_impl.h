@@ -22,7 +22,8 @@
 // codes up to 255; else up to 127), ld(p) (32 bytes), ld_flip(p) (32 bytes ^ 0x80), nib(p) (the 32
 // nibbles of 16 bytes: byte j holds code j (low) and j + 16 (high)), dot_s8 / dot_u8(w, xq, off,
 // scale, acc) (acc + scale * (the block's integer products by lanes, off added to one lane)), zero(), add, hsum, half(p);
-// for the K-quants nib_lo / nib_hi(p) (low / high nibbles of 32 bytes), q6(ql, qh, shift_l, shift_h)
+// for the K-quants nib_lo / nib_hi(p) (low / high nibbles of 32 bytes), scale8(v, mul, out) (out[j] = mul times
+// byte j of v, 8 bytes), q6(ql, qh, shift_l, shift_h)
 // (Q6_K codes - 32) and dot_s8h(w, xq, s_lo, s_hi, acc) (elements 0..15 scaled by s_lo, 16..31 by s_hi).
 // PAIR (AVX-512 VNNI only): two blocks per 512-bit vector, for the formats whose codes minus zero point
 // fit in int8 (all but asymmetric int8): W2 codes, F2 / Acc2 floats; join, ld2, nib2, subz2 / zvec + subz (codes -
@@ -183,19 +184,18 @@ struct Qdot {
     static inline void prepare(const QgemvArgs& a, int64_t n, int64_t b0, Ctx& c) {
       const uint8_t* blk = a.w + (n * (a.k / 256) + b0 / 8) * 144;
       const float d = D::half(blk), dmin = D::half(blk + 2);
-      const uint8_t* sc = blk + 4;
-      for (int is = 0; is < 8; is++) {  // ggml-quants.c get_scale_min_k4
-        int scv, mnv;
-        if (is < 4) {
-          scv = sc[is] & 63;
-          mnv = sc[is + 4] & 63;
-        } else {
-          scv = (sc[is + 4] & 0xf) | ((sc[is - 4] >> 6) << 4);
-          mnv = (sc[is + 4] >> 4) | ((sc[is] >> 6) << 4);
-        }
-        c.s[is] = d * static_cast<float>(scv);
-        c.m[is] = -dmin * static_cast<float>(mnv);
-      }
+      // The 12 bytes of 6-bit scales and mins (ggml-quants.c get_scale_min_k4: sc_j = b[j] & 63 and
+      // m_j = b[j + 4] & 63 for j < 4; for j >= 4 the low nibble / high nibble of b[j + 4] below
+      // the top two bits of b[j - 4] / b[j]) unpacked four bytes at a time, without branches:
+      // sc[0..7] then m[0..7] as bytes.
+      uint32_t u[3];
+      __builtin_memcpy(u, blk + 4, 12);
+      const uint64_t sc = (u[0] & 0x3f3f3f3fu) |                                              // sc 0..3
+                          (uint64_t{(u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4)} << 32);  // sc 4..7
+      const uint64_t mn = (u[1] & 0x3f3f3f3fu) |                                              // m 0..3
+                          (uint64_t{((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4)} << 32);  // m 4..7
+      D::scale8(sc, d, c.s);
+      D::scale8(mn, -dmin, c.m);
       c.q = blk + 16;
     }
     static inline Blk block(const QgemvArgs&, int64_t, int64_t b, Ctx& c) {

@@ -30,4 +30,10 @@ struct Base256 {
     return _mm_cvtss_f32(s);
   }
   static inline float half(const uint8_t* p) { return _cvtsh_ss(static_cast<unsigned short>(p[0] | (p[1] << 8))); }
+  // out[j] = mul * byte j of v (Q4_K's scales and mins: one vector conversion instead of eight
+  // scalar ones, whose merges into one register serialise them).
+  static inline void scale8(uint64_t v, float mul, float* out) {
+    const __m256i i = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(v)));
+    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_cvtepi32_ps(i), _mm256_set1_ps(mul)));
+  }
 };

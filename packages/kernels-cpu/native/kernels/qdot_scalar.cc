@@ -72,6 +72,9 @@ struct D {
   static inline Acc add(Acc a, Acc b) { return a + b; }
   static inline float hsum(Acc a) { return a; }
   static inline float half(const uint8_t* p) { return half_at(p); }
+  static inline void scale8(uint64_t v, float mul, float* out) {
+    for (int j = 0; j < 8; j++) out[j] = mul * static_cast<float>((v >> (8 * j)) & 255);
+  }
 };
 
 #include "../qdot_impl.h"
