@@ -6,7 +6,10 @@
 //   synchronously on the calling thread (and the pool's helper when threads == 2), reading the
 //   weight's typed arrays in place. dot == 1 (configureCpuKernels({ dot: 'int8' })) quantizes x to
 //   int8 per block of 32 (quantize_x) and runs the integer-dot kernels (qdot_impl.h) for the formats
-//   that have them (has_int8_dot); the others keep the float kernels. The 'avx512' ISA runs the
+//   that have them (has_int8_dot); the others keep the float kernels.
+// - attend(q, k, v, mask, out, params, isa): f32 scaled dot-product attention (attention_impl.h) with
+//   the shapes, element offsets and strides in params (a Float64Array, order of kAttendParams);
+//   every element it will read or write is checked to lie inside its array first. The 'avx512' ISA runs the
 //   AVX-512 VNNI integer-dot kernels where the CPU has VNNI (+ BW, VL), else the AVX2 ones. src/qgemv.ts validates every argument; the sizes are checked
 //   again here so that a wrong call throws instead of reading out of bounds.
 #define NAPI_VERSION 8
@@ -137,19 +140,19 @@ struct View {
   size_t bytes = 0;
 };
 
-View view_of(const Napi::Value& v, const char* name, bool optional) {
+View view_of(const Napi::Value& v, const char* name, bool optional, const char* op = "qgemv") {
   if (optional && (v.IsNull() || v.IsUndefined())) return {};
-  if (!v.IsTypedArray()) throw Napi::TypeError::New(v.Env(), std::string("qgemv: ") + name + " must be a typed array");
+  if (!v.IsTypedArray()) throw Napi::TypeError::New(v.Env(), std::string(op) + ": " + name + " must be a typed array");
   Napi::TypedArray t = v.As<Napi::TypedArray>();
   const uint8_t* base = static_cast<const uint8_t*>(t.ArrayBuffer().Data());
   return {base + t.ByteOffset(), t.ByteLength()};
 }
 
-int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t lo, int64_t hi) {
-  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string("qgemv: ") + name + " must be a number");
+int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t lo, int64_t hi, const char* op = "qgemv") {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(op) + ": " + name + " must be a number");
   double d = info[i].As<Napi::Number>().DoubleValue();
   if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || d != static_cast<double>(static_cast<int64_t>(d)))
-    throw Napi::RangeError::New(info.Env(), std::string("qgemv: ") + name + " = " + std::to_string(d) +
+    throw Napi::RangeError::New(info.Env(), std::string(op) + ": " + name + " = " + std::to_string(d) +
                                                 " is not an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return static_cast<int64_t>(d);
 }
@@ -234,9 +237,80 @@ Napi::Value Qgemv(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+const AttendFn kAttendFns[] = {attend_scalar, attend_avx2, attend_avx512};
+
+// params of attend(), in this order (src/attention.ts writes them).
+enum AttendParam {
+  pB, pHq, pHkv, pS, pT, pD, pDv,
+  pQo, pQb, pQh, pQs, pQd,
+  pKo, pKb, pKh, pKt,
+  pVo, pVb, pVh, pVt,
+  pMo, pMb, pMh, pMs, pMt,
+  pCausal, pScale,
+  kAttendParams
+};
+
+Napi::Value Attend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const std::string& what) { return Napi::RangeError::New(env, "attend: " + what); };
+  if (info.Length() != 7) throw Napi::TypeError::New(env, "attend: expected 7 arguments");
+  if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(env, "attend: params must be a Float64Array");
+  Napi::Float64Array pa = info[5].As<Napi::Float64Array>();
+  if (pa.ElementLength() != kAttendParams) throw fail("params must hold " + std::to_string(kAttendParams) + " numbers");
+  int64_t p[kAttendParams];
+  for (int i = 0; i < kAttendParams; i++) {
+    const double d = pa[i];
+    if (i == pScale) continue;
+    if (!(d >= 0 && d <= 9007199254740991.0) || d != static_cast<double>(static_cast<int64_t>(d)))
+      throw fail("params[" + std::to_string(i) + "] = " + std::to_string(d) + " is not a non-negative integer");
+    p[i] = static_cast<int64_t>(d);
+  }
+  const float scale = static_cast<float>(pa[pScale]);
+  const int isa = static_cast<int>(int_arg(info, 6, "isa", 0, 2, "attend"));
+  if (!isa_supported(isa)) throw Napi::Error::New(env, std::string("attend: this CPU does not run the '") + kIsaNames[isa] + "' kernels");
+  for (int i = pB; i <= pDv; i++)
+    if (p[i] < 1 && i != pT) throw fail("shape entry " + std::to_string(i) + " must be at least 1");
+  if (p[pHq] % p[pHkv]) throw fail("Hq must be a multiple of Hkv");
+  if (p[pCausal] > 1) throw fail("causal must be 0 or 1");
+  View q = view_of(info[0], "q", false, "attend"), k = view_of(info[1], "k", false, "attend"),
+       v = view_of(info[2], "v", false, "attend");
+  View m = view_of(info[3], "mask", true, "attend"), o = view_of(info[4], "out", false, "attend");
+  // Last element index each array is read at (strides are non-negative, so the extremes are the maxima).
+  const int64_t T1 = p[pT] > 0 ? p[pT] - 1 : 0;
+  const int64_t qLast = p[pQo] + (p[pB] - 1) * p[pQb] + (p[pHq] - 1) * p[pQh] + (p[pS] - 1) * p[pQs] + (p[pD] - 1) * p[pQd];
+  const int64_t kLast = p[pKo] + (p[pB] - 1) * p[pKb] + (p[pHkv] - 1) * p[pKh] + T1 * p[pKt] + p[pD] - 1;
+  const int64_t vLast = p[pVo] + (p[pB] - 1) * p[pVb] + (p[pHkv] - 1) * p[pVh] + T1 * p[pVt] + p[pDv] - 1;
+  const int64_t mLast = p[pMo] + (p[pB] - 1) * p[pMb] + (p[pHq] - 1) * p[pMh] + (p[pS] - 1) * p[pMs] + T1 * p[pMt];
+  if (4 * qLast + 4 > static_cast<int64_t>(q.bytes)) throw fail("q is too short for its offset, shape and strides");
+  if (p[pT] > 0 && 4 * kLast + 4 > static_cast<int64_t>(k.bytes)) throw fail("k is too short for its offset, shape and strides");
+  if (p[pT] > 0 && 4 * vLast + 4 > static_cast<int64_t>(v.bytes)) throw fail("v is too short for its offset, shape and strides");
+  if (m.data && p[pT] > 0 && mLast + 1 > static_cast<int64_t>(m.bytes)) throw fail("mask is too short for its offset, shape and strides");
+  const int64_t rows = p[pB] * p[pHq] * p[pS];
+  if (static_cast<int64_t>(o.bytes) < 4 * rows * p[pDv]) throw fail("out is too short (B * Hq * S * Dv f32 expected)");
+  AttendArgs a{};
+  a.q = reinterpret_cast<const float*>(q.data) + p[pQo];
+  a.qb = p[pQb], a.qh = p[pQh], a.qs = p[pQs], a.qd = p[pQd];
+  a.k = reinterpret_cast<const float*>(k.data) + p[pKo];
+  a.kb = p[pKb], a.kh = p[pKh], a.kt = p[pKt];
+  a.v = reinterpret_cast<const float*>(v.data) + p[pVo];
+  a.vb = p[pVb], a.vh = p[pVh], a.vt = p[pVt];
+  a.mask = m.data ? m.data + p[pMo] : nullptr;
+  a.mb = p[pMb], a.mh = p[pMh], a.ms = p[pMs], a.mt = p[pMt];
+  a.B = p[pB], a.Hq = p[pHq], a.Hkv = p[pHkv], a.S = p[pS], a.T = p[pT], a.D = p[pD], a.Dv = p[pDv];
+  a.causal = static_cast<int>(p[pCausal]);
+  a.scale = scale;
+  a.out = reinterpret_cast<float*>(const_cast<uint8_t*>(o.data));
+  thread_local std::vector<float> scratch;
+  scratch.resize(static_cast<size_t>(a.D + a.T));
+  kAttendFns[isa](a, 0, rows, scratch.data());
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("qgemv", Napi::Function::New(env, Qgemv, "qgemv"));
+  exports.Set("attend", Napi::Function::New(env, Attend, "attend"));
   return exports;
 }
 

@@ -4,6 +4,7 @@
 // (kernels/qgemv_{scalar,avx2,avx512}.cc) compiles qgemv_impl.h under its own target attributes and
 // exports one entry point; binding.cc picks one at run time (__builtin_cpu_supports).
 #pragma once
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -60,5 +61,29 @@ void qgemv_avx512(const QgemvArgs&, int64_t n0, int64_t n1);
 void qdot_scalar(const QgemvArgs&, int64_t n0, int64_t n1);
 void qdot_avx2(const QgemvArgs&, int64_t n0, int64_t n1);
 void qdot_avx512vnni(const QgemvArgs&, int64_t n0, int64_t n1);
+
+// Scaled dot-product attention in f32 (attention_impl.h, compiled by each ISA file beside qgemv_impl.h):
+// q [B, Hq, S, D] against T keys and values of Hkv heads, output contiguous [B, Hq, S, Dv]. Strides
+// in elements; keys and values unit-stride along d.
+struct AttendArgs {
+  const float* q;
+  int64_t qb, qh, qs, qd;
+  const float* k;
+  int64_t kb, kh, kt;
+  const float* v;
+  int64_t vb, vh, vt;
+  const uint8_t* mask;  // null: no mask
+  int64_t mb, mh, ms, mt;
+  int64_t B, Hq, Hkv, S, T, D, Dv;
+  int causal;
+  float scale;
+  float* out;
+};
+
+// Rows r0..r1 of the flattened [B, Hq, S] query rows; scratch holds D + T floats.
+using AttendFn = void (*)(const AttendArgs&, int64_t r0, int64_t r1, float* scratch);
+void attend_scalar(const AttendArgs&, int64_t r0, int64_t r1, float* scratch);
+void attend_avx2(const AttendArgs&, int64_t r0, int64_t r1, float* scratch);
+void attend_avx512(const AttendArgs&, int64_t r0, int64_t r1, float* scratch);
 
 }  // namespace hasten_cpu

@@ -40,6 +40,16 @@ export interface NativeCpuAddon {
     threads: number,
     dot: number,
   ): void;
+  /** f32 attention; see native/binding.cc and src/attention.ts for the arguments. */
+  attend(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    mask: Uint8Array | null,
+    out: Float32Array,
+    params: Float64Array,
+    isa: number,
+  ): void;
 }
 
 export type AddonLoad = { addon: NativeCpuAddon; path: string } | { addon: null; reason: string };
@@ -70,10 +80,10 @@ export function loadAddon(): AddonLoad {
     const addon = require(path) as Partial<NativeCpuAddon>;
     if (typeof addon.info !== 'function' || typeof addon.qgemv !== 'function') {
       cached = { addon: null, reason: `${path} is not the Hasten CPU kernel addon (no info() / qgemv())` };
-    } else if (addon.info().int8Dot === undefined) {
+    } else if (addon.info().int8Dot === undefined || typeof addon.attend !== 'function') {
       cached = {
         addon: null,
-        reason: `${path} is an older build of the CPU kernel addon (no int8 dot); rebuild it: npm run build:addon -w @hasten/kernels-cpu`,
+        reason: `${path} is an older build of the CPU kernel addon (no int8 dot or attention); rebuild it: npm run build:addon -w @hasten/kernels-cpu`,
       };
     } else cached = { addon: addon as NativeCpuAddon, path };
   } catch (e) {

@@ -4,8 +4,9 @@
  * WebAssembly ones for
  * - quantLinear with f32 x (every QuantizedWeight format, any number of rows, 8 at a time);
  * - matmul as linear() issues it (f32, a constant weight [N, K] seen through its transpose) when x
- *   has at most MAX_NATIVE_ROWS rows: the decode regime, where the product streams the weight once.
- * Everything else is the 'cpu' kernel, called with this backend.
+ *   has at most MAX_NATIVE_ROWS rows: the decode regime, where the product streams the weight once;
+ * and sdpa on the native attention (attention.ts). Everything else is the 'cpu' kernel, called
+ * with this backend.
  */
 import {
   CpuBackend,

@@ -1,5 +1,5 @@
 /**
- * @file @hasten/kernels-cpu: native CPU matrix-vector kernels for @hasten/core-tensor in Node (an
+ * @file @hasten/kernels-cpu: native CPU matrix-vector and attention kernels for @hasten/core-tensor in Node (an
  * optional node-addon-api addon built by `npm run build:addon`, AVX2 / AVX-512 chosen at run time).
  * Never required: without the addon `isCpuAddonAvailable()` is false, `registerCpuNative()` throws,
  * and the 'cpu' backend's WebAssembly kernels serve. Node-only.

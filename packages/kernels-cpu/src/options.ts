@@ -76,9 +76,13 @@ export function checkIsa(where: string, isa: CpuIsa): void {
 /** The ISA a call runs: the forced one, else the best the CPU has. */
 export function resolveIsa(isa: 'auto' | CpuIsa): CpuIsa {
   if (isa !== 'auto') return isa;
-  const load = loadAddon();
-  return load.addon ? load.addon.info().best : 'scalar';
+  if (bestIsa === undefined) {
+    const load = loadAddon(); // asked once: info() builds a new object on every call
+    bestIsa = load.addon ? load.addon.info().best : 'scalar';
+  }
+  return bestIsa;
 }
+let bestIsa: CpuIsa | undefined;
 
 /** Threads for a product of an [N, K] weight. */
 export function resolveThreads(threads: 'auto' | 1 | 2, n: number, k: number, minWeights: number): 1 | 2 {

@@ -1,7 +1,7 @@
 /**
  * @file Registering the 'cpu-native' backend into core-tensor's registry, as @hasten/kernels-cuda
  * registers 'cuda': every kernel of 'cpu' is registered for it too, with quantLinear and matmul
- * replaced by the native ones (backend.ts). Only with the addon: `registerCpuNative()` throws (and
+ * replaced by the native ones (backend.ts), and sdpa by the native attention (attention.ts). Only with the addon: `registerCpuNative()` throws (and
  * registers nothing) where it is not built, so a caller falls back to 'cpu':
  *
  *   if (isCpuAddonAvailable()) { registerCpuNative(); setDefaultBackend('cpu-native'); }
@@ -12,9 +12,11 @@ import {
   listKernels,
   registerBackend,
   registerKernel,
+  type SdpaAttrs,
   TensorError,
 } from '@hasten/core-tensor';
 import { loadAddon } from './addon';
+import { sdpaNativeKernel } from './attention';
 import { matmulNative, NATIVE_BACKEND, NativeCpuBackend, quantLinearNative } from './backend';
 
 /** Whether the addon is built and loads here. */
@@ -33,11 +35,13 @@ export function registerCpuNative(): NativeCpuBackend {
   if (!load.addon) throw new TensorError(op, load.reason);
   const backend = new NativeCpuBackend();
   registerBackend(backend);
+  const cpu = new Map(listKernels('cpu').map((k) => [k.op, k.fn]));
   const native: Record<string, KernelFn> = {
     quantLinear: quantLinearNative,
     matmul: matmulNative,
   };
-  for (const k of listKernels('cpu'))
-    registerKernel({ op: k.op, backend: NATIVE_BACKEND, fn: native[k.op] ?? k.fn });
+  const cpuSdpa = cpu.get('sdpa');
+  if (cpuSdpa) native.sdpa = sdpaNativeKernel(cpuSdpa as KernelFn<SdpaAttrs>);
+  for (const [op, fn] of cpu) registerKernel({ op, backend: NATIVE_BACKEND, fn: native[op] ?? fn });
   return backend;
 }

@@ -8,6 +8,8 @@
  * - hasten ORT on the Optimum export (the very graph transformers.js runs), which separates what
  *   the graph gains from what the runtime around session.run costs;
  * - hasten native (LlamaModel on core-tensor's 'cpu' backend);
+ * - hasten native addon (the same LlamaModel on 'cpu-native': @hasten/kernels-cpu's matrix-vector
+ *   and attention kernels), when the addon is built (else the bench says why it is absent);
  * - node-llama-cpp (llama.cpp's prebuilt CPU build from tools/peers, llama-cpp-peer.ts) on the same
  *   f32 weights written to GGUF from the native model, when it is installed (else the bench says
  *   it is absent; `--skip-peer` leaves it out). Its cases are against hasten native.
@@ -103,6 +105,11 @@ const prompt = tok.encode(readFileSync(join(heldout, file), 'utf8')).slice(0, PR
 if (prompt.length !== PROMPT) throw new Error(`held-out file ${file} is shorter than ${PROMPT} tokens`);
 
 const native = await loadCausalLM(dir);
+// The native kernels addon, where built: the same model on 'cpu-native'.
+const kernelsCpu = await import('@hasten/kernels-cpu');
+const addonAbsent = kernelsCpu.isCpuAddonAvailable() ? undefined : kernelsCpu.cpuKernelsInfo().reason;
+if (!addonAbsent) kernelsCpu.registerCpuNative();
+const nativeAddon = addonAbsent ? undefined : await loadCausalLM(dir, { device: kernelsCpu.NATIVE_BACKEND });
 const ort = await OrtCausalLM.load(dir, { intraOpNumThreads: threads });
 const ortOptimum = await OrtCausalLM.load(join(dir, 'onnx-optimum'), { intraOpNumThreads: threads });
 
@@ -181,6 +188,7 @@ async function prefilled(model: CausalLM): Promise<KVCache> {
 const ortBase = await prefilled(ort);
 const ortOptimumBase = await prefilled(ortOptimum);
 const nativeBase = await prefilled(native);
+const nativeAddonBase = nativeAddon ? await prefilled(nativeAddon) : undefined;
 
 // node-llama-cpp on the native model's f32 weights as GGUF, the sequence holding the prompt minus
 // its last token (as the other engines' caches).
@@ -280,6 +288,28 @@ const definition = defineBenchmark({
       quality: identical,
       work: decodeWork,
     }),
+    ...(nativeAddon && nativeAddonBase
+      ? [
+          defineCase<number[]>({
+            name: `prefill-${PROMPT}-native-addon`,
+            baselineLabel: 'hasten ORT',
+            methodLabel: 'hasten native addon',
+            baseline: () => hastenPrefill(ort),
+            method: () => hastenPrefill(nativeAddon),
+            quality: identical,
+            work: prefillWork,
+          }),
+          defineCase<number[]>({
+            name: `decode-${NEW}-native-addon`,
+            baselineLabel: 'hasten ORT',
+            methodLabel: 'hasten native addon',
+            baseline: () => hastenDecode(ort, ortBase),
+            method: () => hastenDecode(nativeAddon, nativeAddonBase),
+            quality: identical,
+            work: decodeWork,
+          }),
+        ]
+      : []),
     ...(peerSession
       ? [
           defineCase<number[]>({
@@ -330,6 +360,15 @@ const rows = [
     rate(`prefill-${PROMPT}-native`, 'method'),
     rate(`decode-${NEW}-native`, 'method'),
   ],
+  ...(nativeAddon
+    ? [
+        [
+          'hasten native addon (cpu-native)',
+          rate(`prefill-${PROMPT}-native-addon`, 'method'),
+          rate(`decode-${NEW}-native-addon`, 'method'),
+        ],
+      ]
+    : []),
   ...(peerSession
     ? [
         [
@@ -345,6 +384,7 @@ for (const [name, p, d] of rows)
   console.log(
     `| ${name} | ${p === undefined ? 'not measured' : (p as number).toFixed(0)} | ${(d as number).toFixed(0)} |`,
   );
+if (!nativeAddon) console.log(`| hasten native addon | absent: ${addonAbsent} | |`);
 if (!peerSession) console.log(`| node-llama-cpp | absent: ${loadedPeer.absent} | |`);
 
 if (args.only !== 'fixture') {

@@ -63,8 +63,13 @@ struct V {
 };
 
 #include "../qgemv_impl.h"
+#include "../attention_impl.h"
 
 }  // namespace avx2_isa
+
+void attend_avx2(const AttendArgs& a, int64_t r0, int64_t r1, float* scratch) {
+  avx2_isa::attend_rows<avx2_isa::V>(a, r0, r1, scratch);
+}
 
 void qgemv_avx2(const QgemvArgs& a, int64_t n0, int64_t n1) {
   using K = avx2_isa::Qgemv<avx2_isa::V>;
@@ -85,5 +90,6 @@ void qgemv_avx2(const QgemvArgs& a, int64_t n0, int64_t n1) {
 #else  // not x86: never selected (binding.cc offers only 'scalar' there)
 namespace hasten_cpu {
 void qgemv_avx2(const QgemvArgs& a, int64_t n0, int64_t n1) { qgemv_scalar(a, n0, n1); }
+void attend_avx2(const AttendArgs& a, int64_t r0, int64_t r1, float* scratch) { attend_scalar(a, r0, r1, scratch); }
 }  // namespace hasten_cpu
 #endif

@@ -66,8 +66,13 @@ struct V {
 };
 
 #include "../qgemv_impl.h"
+#include "../attention_impl.h"
 
 }  // namespace avx512_isa
+
+void attend_avx512(const AttendArgs& a, int64_t r0, int64_t r1, float* scratch) {
+  avx512_isa::attend_rows<avx512_isa::V>(a, r0, r1, scratch);
+}
 
 void qgemv_avx512(const QgemvArgs& a, int64_t n0, int64_t n1) {
   using K = avx512_isa::Qgemv<avx512_isa::V>;
@@ -88,5 +93,6 @@ void qgemv_avx512(const QgemvArgs& a, int64_t n0, int64_t n1) {
 #else  // not x86: never selected (binding.cc offers only 'scalar' there)
 namespace hasten_cpu {
 void qgemv_avx512(const QgemvArgs& a, int64_t n0, int64_t n1) { qgemv_scalar(a, n0, n1); }
+void attend_avx512(const AttendArgs& a, int64_t r0, int64_t r1, float* scratch) { attend_scalar(a, r0, r1, scratch); }
 }  // namespace hasten_cpu
 #endif

@@ -42,11 +42,16 @@ struct V {
 };
 
 #include "../qgemv_impl.h"
+#include "../attention_impl.h"
 
 inline V::F V::ld_f16(const uint8_t* p) { return half_at(p); }
 inline float V::half(const uint8_t* p) { return half_at(p); }
 
 }  // namespace scalar_isa
+
+void attend_scalar(const AttendArgs& a, int64_t r0, int64_t r1, float* scratch) {
+  scalar_isa::attend_rows<scalar_isa::V>(a, r0, r1, scratch);
+}
 
 void qgemv_scalar(const QgemvArgs& a, int64_t n0, int64_t n1) {
   using K = scalar_isa::Qgemv<scalar_isa::V>;
