@@ -165,7 +165,10 @@ struct Qdot {
     static inline Pair pair(const QgemvArgs& a, int64_t n, int64_t b, Ctx& c0, Ctx& c1) {
       const uint8_t* p = a.w + n * ((a.k + G - 1) / G) * G / 2 + 16 * b;
       if constexpr (SUB >= 2) return {D::subz(D::nib2(p, p + 16), c0.z2), c0.s2};
-      return {D::subz2(D::nib2(p, p + 16), c0.z, c1.z), D::scales2f(c0.s, c1.s)};
+      // Groups of 32: the two blocks' f16 scales are adjacent, converted together as Q4_0's (the
+      // scalar conversions of prepare() are then unused and dropped).
+      const uint8_t* sp = a.scales + 2 * (n * ((a.k + G - 1) / G) + b);
+      return {D::subz2(D::nib2(p, p + 16), c0.z, c1.z), D::scales2(sp, sp + 2)};
     }
   };
 
