@@ -9,7 +9,9 @@
 //   that have them (has_int8_dot); the others keep the float kernels.
 // - attend(q, k, v, mask, out, params, isa): f32 scaled dot-product attention (attention_impl.h) with
 //   the shapes, element offsets and strides in params (a Float64Array, order of kAttendParams);
-//   every element it will read or write is checked to lie inside its array first. The 'avx512' ISA runs the
+//   every element it will read or write is checked to lie inside its array first.
+// - silu(x, out): out[i] = x[i] sigmoid(x[i]) for contiguous f32 arrays, sigmoid computed as
+//   core-tensor's reference does (exp of -|x| only, never of a large positive number). The 'avx512' ISA runs the
 //   AVX-512 VNNI integer-dot kernels where the CPU has VNNI (+ BW, VL), else the AVX2 ones. src/qgemv.ts validates every argument; the sizes are checked
 //   again here so that a wrong call throws instead of reading out of bounds.
 #define NAPI_VERSION 8
@@ -307,10 +309,30 @@ Napi::Value Attend(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value Silu(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2) throw Napi::TypeError::New(env, "silu: expected 2 arguments");
+  for (int i = 0; i < 2; i++)
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw Napi::TypeError::New(env, i == 0 ? "silu: x must be a Float32Array" : "silu: out must be a Float32Array");
+  Napi::Float32Array x = info[0].As<Napi::Float32Array>(), o = info[1].As<Napi::Float32Array>();
+  if (o.ElementLength() != x.ElementLength()) throw Napi::RangeError::New(env, "silu: out must have x's length");
+  const float* xp = x.Data();
+  float* op = o.Data();
+  const size_t n = x.ElementLength();
+  for (size_t i = 0; i < n; i++) {
+    const float v = xp[i];
+    const float e = std::exp(-std::fabs(v));
+    op[i] = v >= 0.0f ? v * (1.0f / (1.0f + e)) : v * (e / (1.0f + e));
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("qgemv", Napi::Function::New(env, Qgemv, "qgemv"));
   exports.Set("attend", Napi::Function::New(env, Attend, "attend"));
+  exports.Set("silu", Napi::Function::New(env, Silu, "silu"));
   return exports;
 }
 

@@ -50,6 +50,8 @@ export interface NativeCpuAddon {
     params: Float64Array,
     isa: number,
   ): void;
+  /** out = x · sigmoid(x) elementwise (contiguous, equal lengths). */
+  silu(x: Float32Array, out: Float32Array): void;
 }
 
 export type AddonLoad = { addon: NativeCpuAddon; path: string } | { addon: null; reason: string };
@@ -80,10 +82,14 @@ export function loadAddon(): AddonLoad {
     const addon = require(path) as Partial<NativeCpuAddon>;
     if (typeof addon.info !== 'function' || typeof addon.qgemv !== 'function') {
       cached = { addon: null, reason: `${path} is not the Hasten CPU kernel addon (no info() / qgemv())` };
-    } else if (addon.info().int8Dot === undefined || typeof addon.attend !== 'function') {
+    } else if (
+      addon.info().int8Dot === undefined ||
+      typeof addon.attend !== 'function' ||
+      typeof addon.silu !== 'function'
+    ) {
       cached = {
         addon: null,
-        reason: `${path} is an older build of the CPU kernel addon (no int8 dot or attention); rebuild it: npm run build:addon -w @hasten/kernels-cpu`,
+        reason: `${path} is an older build of the CPU kernel addon (no int8 dot, attention or silu); rebuild it: npm run build:addon -w @hasten/kernels-cpu`,
       };
     } else cached = { addon: addon as NativeCpuAddon, path };
   } catch (e) {

@@ -1,7 +1,7 @@
 /**
  * @file Registering the 'cpu-native' backend into core-tensor's registry, as @hasten/kernels-cuda
  * registers 'cuda': every kernel of 'cpu' is registered for it too, with quantLinear and matmul
- * replaced by the native ones (backend.ts), and sdpa by the native attention (attention.ts). Only with the addon: `registerCpuNative()` throws (and
+ * replaced by the native ones (backend.ts), sdpa by the native attention (attention.ts) and silu by silu.ts. Only with the addon: `registerCpuNative()` throws (and
  * registers nothing) where it is not built, so a caller falls back to 'cpu':
  *
  *   if (isCpuAddonAvailable()) { registerCpuNative(); setDefaultBackend('cpu-native'); }
@@ -14,10 +14,12 @@ import {
   registerKernel,
   type SdpaAttrs,
   TensorError,
+  type UnaryAttrs,
 } from '@hasten/core-tensor';
 import { loadAddon } from './addon';
 import { sdpaNativeKernel } from './attention';
 import { matmulNative, NATIVE_BACKEND, NativeCpuBackend, quantLinearNative } from './backend';
+import { siluNativeKernel } from './silu';
 
 /** Whether the addon is built and loads here. */
 export function isCpuAddonAvailable(): boolean {
@@ -42,6 +44,8 @@ export function registerCpuNative(): NativeCpuBackend {
   };
   const cpuSdpa = cpu.get('sdpa');
   if (cpuSdpa) native.sdpa = sdpaNativeKernel(cpuSdpa as KernelFn<SdpaAttrs>);
+  const cpuSilu = cpu.get('silu');
+  if (cpuSilu) native.silu = siluNativeKernel(cpuSilu as KernelFn<UnaryAttrs>);
   for (const [op, fn] of cpu) registerKernel({ op, backend: NATIVE_BACKEND, fn: native[op] ?? fn });
   return backend;
 }
