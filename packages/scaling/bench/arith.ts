@@ -7,9 +7,13 @@
  * (aggregating the step scores by min / last / product), weighted best-of-N, self-consistency
  * (majority vote), beam search with the PRM and particle filtering (final answer by the largest
  * weight, as the paper's code and its_hub, and by weighted majority voting over the particles'
- * answers, search-and-learn's weighted best-of-N rule, not the paper's), with the unbiased pass@k coverage of the largest best-of-N run's samples as the
- * ceiling at every budget; tokens generated per problem as the cost. Budgets: 1, 4, 16, 64 (powers of
- * 4) up to --max-budget N (default 64), and N itself when it is not a power of 4.
+ * answers, search-and-learn's weighted best-of-N rule, not the paper's), DVTS, entropic particle
+ * filtering, particle Gibbs, self-consistency with adaptive and Beta early stopping, and
+ * mid-generation pruning by self-evaluation (the PRM standing in) — the rows and how the budget maps
+ * onto each are in arith-rows.ts — with the unbiased pass@k coverage of the largest best-of-N run's
+ * samples as the ceiling at every budget; tokens generated per problem as the cost, at every budget
+ * (a second table and series: early stopping and pruning spend less than their budget). Budgets: 1,
+ * 4, 16, 64 (powers of 4) up to --max-budget N (default 64), and N itself when it is not a power of 4.
  *
  * Timed cases (speed ratio vs the baseline in the same run, with the accuracy beside it) run on the
  * first CASE_PROBLEMS problems; their quality checks use the accuracy over all problems from the table.
@@ -33,17 +37,15 @@ import { runAndWrite } from '@hasten/eval/node';
 import { loadCausalLM } from '@hasten/models/node';
 import { type ArithPrm, arithPrm, type LlmState, llmProposer } from '../src/adapters/index';
 import { type Aggregation, aggregateScores } from '../src/aggregate-scores';
+import { bestCandidate, type Proposer, runStrategy } from '../src/index';
 import {
-  beamSearch,
-  bestCandidate,
-  bestOfN,
-  type Proposer,
-  particleFiltering,
-  runStrategy,
-  type Strategy,
-  selfConsistency,
-  weightedBestOfN,
-} from '../src/index';
+  arithRows,
+  BEST_OF_N,
+  type Make,
+  PARTICLE_FILTERING,
+  PARTICLE_FILTERING_WM,
+  PRUNING,
+} from './arith-rows';
 
 const { values: args } = parseArgs({
   options: {
@@ -110,28 +112,7 @@ function proposerFor(item: ArithmeticItem) {
   return { p, proposer, counter };
 }
 
-type Make = (proposer: Proposer<LlmState>, budget: number) => Strategy<LlmState>;
-const maxSteps = 8;
-const STRATEGIES: Record<string, Make> = {
-  'best-of-N (PRM min)': (proposer, n) =>
-    bestOfN({ proposer, scorer: prm.scorer('min'), budget: n, maxSteps }),
-  'weighted best-of-N (PRM min)': (proposer, n) =>
-    weightedBestOfN({ proposer, scorer: prm.scorer('min'), budget: n, maxSteps }),
-  'self-consistency (majority vote)': (proposer, n) => selfConsistency({ proposer, budget: n, maxSteps }),
-  'beam search (PRM, width ≤ 4)': (proposer, n) =>
-    beamSearch({ proposer, scorer: prm.scorer('last'), budget: n, beamWidth: Math.min(4, n), maxSteps }),
-  'particle filtering (PRM)': (proposer, n) =>
-    particleFiltering({ proposer, scorer: prm.scorer('last'), budget: n, maxSteps }),
-  // The same filter (same seed, same draws); only the final choice differs.
-  'particle filtering (PRM, weighted majority)': (proposer, n) =>
-    particleFiltering({
-      proposer,
-      scorer: prm.scorer('last'),
-      budget: n,
-      maxSteps,
-      select: 'weighted-majority',
-    }),
-};
+const STRATEGIES: Record<string, Make> = arithRows(prm);
 /**
  * Best-of-N with the other aggregations picks among the same N samples (same seed, same draws):
  * re-scored from the min run's candidates (the PRM's step scores are memoised), not regenerated.
@@ -154,6 +135,15 @@ interface Outcome {
   reaggregated?: Record<string, number>;
 }
 
+/** A row at a budget it is not defined at (particle Gibbs at 1): NaN accuracy and tokens, shown as n/a. */
+const undefinedAt = (budget: number): Outcome => ({
+  accuracy: Number.NaN,
+  tokens: Number.NaN,
+  correct: [],
+  candidates: [],
+  budget,
+});
+
 /** Runs `make` at `budget` on the first `count` problems (seed 1000 + i per problem). */
 async function evaluate(
   make: Make,
@@ -169,7 +159,9 @@ async function evaluate(
     const item = items[i];
     const { p, proposer, counter } = proposerFor(item);
     try {
-      const trace = await runStrategy(make(proposer, budget), { seed: 1000 + i });
+      const strategy = make(proposer, budget);
+      if (strategy === undefined) return undefinedAt(budget);
+      const trace = await runStrategy(strategy, { seed: 1000 + i });
       const sel = bestCandidate(trace);
       const text = trace.answer ?? (sel ? p.text(sel.state) : '');
       correct.push(checkArithmetic(item, text).pass);
@@ -212,42 +204,52 @@ async function evaluate(
   };
 }
 
+const pct = (v: number) => (Number.isNaN(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
+const tok = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(0));
 const t0 = performance.now();
 const table: Record<string, Outcome[]> = {};
 for (const [name, make] of Object.entries(STRATEGIES)) {
   table[name] = [];
   for (const b of BUDGETS) {
-    table[name].push(await evaluate(make, b, items.length, name === 'best-of-N (PRM min)'));
+    const t1 = performance.now();
+    table[name].push(await evaluate(make, b, items.length, name === BEST_OF_N));
+    const o = table[name].at(-1) as Outcome;
     console.error(
-      `${name} @ ${b}: ${(100 * table[name].at(-1)!.accuracy).toFixed(1)}% (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+      `${name} @ ${b}: ${pct(o.accuracy)}, ${tok(o.tokens)} tokens/problem (${((performance.now() - t1) / 1000).toFixed(0)} s; ${((performance.now() - t0) / 1000).toFixed(0)} s in all)`,
     );
   }
 }
 for (const name of Object.keys(REAGGREGATED)) {
-  table[name] = table['best-of-N (PRM min)'].map((o) => ({
+  table[name] = table[BEST_OF_N].map((o) => ({
     ...o,
     accuracy: o.reaggregated?.[name] ?? Number.NaN,
   }));
 }
-const single = table['best-of-N (PRM min)'][0];
+const single = table[BEST_OF_N][0];
 // Coverage ceiling: unbiased pass@k at every budget k from the largest best-of-N run's N independent
 // samples per problem (n = N drawn, c = right among them; a sample cut before it finished is wrong).
-const top = table['best-of-N (PRM min)'].at(-1) as Outcome;
+const top = table[BEST_OF_N].at(-1) as Outcome;
 const coverage = coverageCurve(
   top.candidates.map((x) => ({ n: top.budget, c: x.c })),
   BUDGETS,
 ).map((p) => p.coverage);
 
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 const lines = [
   `| strategy (arith-lm + arith-prm, ${PROBLEMS} problems, ${OPERATIONS} operations, T=${TEMPERATURE}) | ${BUDGETS.join(' | ')} | tokens/problem at ${BUDGETS.at(-1)} |`,
   `|---|${BUDGETS.map(() => '---:').join('|')}|---:|`,
-  `| single sample (baseline) | ${BUDGETS.map(() => pct(single.accuracy)).join(' | ')} | ${single.tokens.toFixed(0)} |`,
+  `| single sample (baseline) | ${BUDGETS.map(() => pct(single.accuracy)).join(' | ')} | ${tok(single.tokens)} |`,
   ...Object.entries(table).map(
     ([name, rows]) =>
-      `| ${name} | ${rows.map((r) => pct(r.accuracy)).join(' | ')} | ${(rows.at(-1) as Outcome).tokens.toFixed(0)} |`,
+      `| ${name} | ${rows.map((r) => pct(r.accuracy)).join(' | ')} | ${tok((rows.at(-1) as Outcome).tokens)} |`,
   ),
   `| pass@k (coverage ceiling) | ${coverage.map(pct).join(' | ')} | |`,
+  '',
+  // What each row spends at each budget (early stopping and pruning spend less than N samples' worth).
+  `| tokens generated per problem (same runs) | ${BUDGETS.join(' | ')} |`,
+  `|---|${BUDGETS.map(() => '---:').join('|')}|`,
+  ...Object.entries(STRATEGIES).map(
+    ([name]) => `| ${name} | ${table[name].map((r) => tok(r.tokens)).join(' | ')} |`,
+  ),
 ];
 console.log(lines.join('\n'));
 console.log(`table: ${((performance.now() - t0) / 1000).toFixed(0)} s; PRM forwards ${prm.forwards}`);
@@ -263,10 +265,25 @@ const series: Series[] = [
       { label: 'single sample', points: BUDGETS.map((x) => ({ x, y: single.accuracy })) },
       ...Object.entries(table).map(([label, rows]) => ({
         label,
-        points: rows.map((r, i) => ({ x: BUDGETS[i], y: r.accuracy })),
+        points: rows.flatMap((r, i) => (Number.isNaN(r.accuracy) ? [] : [{ x: BUDGETS[i], y: r.accuracy }])),
       })),
       { label: 'pass@k (coverage)', points: coverage.map((y, i) => ({ x: BUDGETS[i], y })) },
     ],
+  },
+  {
+    // The cost beside the curves: what each row generates at each budget (x is the same budget).
+    kind: 'accuracy-vs-budget',
+    name: 'arith-tokens-vs-budget',
+    title: `arith-lm + arith-prm: tokens generated per problem against budget (the cost of the accuracy curves; early stopping and pruning spend less than their budget)`,
+    xLabel: 'budget (most samples / particles / beams)',
+    yLabel: 'tokens generated per problem',
+    yScale: 'log',
+    lines: Object.keys(STRATEGIES).map((label) => ({
+      label,
+      points: table[label].flatMap((r, i) =>
+        Number.isNaN(r.tokens) || r.tokens <= 0 ? [] : [{ x: BUDGETS[i], y: r.tokens }],
+      ),
+    })),
   },
 ];
 
@@ -307,6 +324,45 @@ const gainCase = (method: string, baseline: string, baselineBudget: number) =>
     },
   });
 
+/**
+ * The issue's check "mid-generation pruning keeps most of best-of-16's gain at a fraction of its
+ * tokens", at budget B = 16 (the largest budget <= 16 in a shorter run). Pruning returns the argmax of
+ * the PRM (min) over its finished samples, so its reference is best-of-N with the same score, not
+ * weighted best-of-N. Gain kept = (pruning − single) / (best-of-B − single); the check passes when
+ * best-of-B gains over a single sample, pruning's accuracy is at least halfway from a single sample to
+ * best-of-B (gain kept >= 50%; the value is the margin over that halfway point) and it generates at
+ * most 75% of best-of-B's tokens (thresholds set before any run).
+ * Both from the table (all problems); the timed case runs both at B on the first problems.
+ */
+const B16 = Math.max(...BUDGETS.filter((b) => b <= 16));
+const pruningCase = defineCase<Outcome>({
+  name: `arith-lm + arith-prm: mid-generation pruning vs best-of-N (PRM min) at ${B16}`,
+  baselineLabel: `${BEST_OF_N}, ${B16}`,
+  methodLabel: `${PRUNING}, ${B16}`,
+  baseline: timed(BEST_OF_N, B16),
+  method: timed(PRUNING, B16),
+  work: { amount: CASE_PROBLEMS, unit: 'problems' },
+  quality: (b, m) => {
+    const i = BUDGETS.indexOf(B16);
+    const acc1 = single.accuracy;
+    const bon = table[BEST_OF_N][i];
+    const pr = table[PRUNING][i];
+    const halfway = (acc1 + bon.accuracy) / 2;
+    const fraction = pr.tokens / bon.tokens;
+    const kept =
+      bon.accuracy > acc1
+        ? `gain kept ${pct((pr.accuracy - acc1) / (bon.accuracy - acc1))}`
+        : 'best-of-N has no gain over one sample here to keep';
+    return {
+      metric: `accuracy minus the halfway point between a single sample and best-of-${B16} (PRM min) on all ${PROBLEMS} problems: single ${pct(acc1)}, best-of-${B16} ${pct(bon.accuracy)}, pruning ${pct(pr.accuracy)} (${kept}); tokens/problem ${tok(pr.tokens)} vs ${tok(bon.tokens)} (${pct(fraction)} of best-of-${B16}'s) (table; timed on ${CASE_PROBLEMS}: ${pct(b.accuracy)} → ${pct(m.accuracy)}, tokens/problem ${tok(b.tokens)} → ${tok(m.tokens)})`,
+      value: pr.accuracy - halfway,
+      pass: bon.accuracy > acc1 && pr.accuracy >= halfway && fraction <= 0.75,
+      threshold:
+        ">= 0 (gain kept >= 50%, best-of-N gaining over one sample) with tokens <= 75% of best-of-N's",
+    };
+  },
+});
+
 const definition = defineBenchmark({
   package: 'scaling',
   name: 'arith',
@@ -316,9 +372,10 @@ const definition = defineBenchmark({
   environment: { backend: 'cpu' },
   series,
   cases: [
-    gainCase('best-of-N (PRM min)', 'best-of-N (PRM min)', 1),
-    gainCase('particle filtering (PRM)', 'best-of-N (PRM min)', N),
-    gainCase('particle filtering (PRM, weighted majority)', 'best-of-N (PRM min)', N),
+    gainCase(BEST_OF_N, BEST_OF_N, 1),
+    gainCase(PARTICLE_FILTERING, BEST_OF_N, N),
+    gainCase(PARTICLE_FILTERING_WM, BEST_OF_N, N),
+    pruningCase,
   ],
 });
 
