@@ -26,8 +26,9 @@
  * Speed: wall time of the same problems (so tokens/s ratio = speed-up, generated positions per second).
  *
  * `--model arith-mdlm` runs the masked diffusion cases on the fixture `arith-mdlm` instead (a smaller
- * LLaDA-style model trained on the arithmetic task alone: train_mdlm.py --task arith; its first build
- * still solves almost none: fixtures/arith-mdlm/README.md); its results go to dllm-arith-mdlm.json.
+ * LLaDA-style model adapted from arith-lm and trained on the arithmetic task alone: train_mdlm.py
+ * --task arith --init-from fixtures/arith-lm; it solves a good share of the problems, so its
+ * accuracy checks mean something: fixtures/arith-mdlm/README.md); its results go to dllm-arith-mdlm.json.
  * The block diffusion cases stay on code-bdlm and run only with the default model; the Learn2PD
  * cases run only where the model's fixture has its own learn2pd.json (code-mdlm has; arith-mdlm not).
  *
