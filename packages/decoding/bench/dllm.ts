@@ -32,7 +32,7 @@
  * The block diffusion cases stay on code-bdlm and run only with the default model; the Learn2PD
  * cases run only where the model's fixture has its own learn2pd.json (code-mdlm has; arith-mdlm not).
  *
- *   npm run bench:dllm -w @hasten/decoding -- [--quick] [--model code-mdlm|arith-mdlm] [--problems N] [--gen N] [--block N] [--operations N] [--only SUBSTRING]
+ *   npm run bench:dllm -w @hasten/decoding -- [--quick] [--model code-mdlm|arith-mdlm] [--problems N] [--gen N] [--block N] [--operations N] [--only SUBSTRING] [--no-write]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,7 +49,7 @@ const { values: args } = parseArgs({
     gen: { type: 'string' },
     block: { type: 'string' },
     operations: { type: 'string' },
-    write: { type: 'boolean', default: true },
+    'no-write': { type: 'boolean', default: false },
     only: { type: 'string' },
     model: { type: 'string', default: 'code-mdlm' },
   },
@@ -218,7 +218,7 @@ const definition = defineBenchmark({
       }),
     ),
 });
-await runAndWrite(definition, args.write && !quick ? {} : { write: false });
+await runAndWrite(definition, args['no-write'] || quick ? { write: false } : {});
 model.dispose();
 bdlm?.dispose();
 arModel.dispose();
