@@ -22,6 +22,7 @@ export function sdpaNativeKernel(fallback: KernelFn<SdpaAttrs>): KernelFn<SdpaAt
     const [B, Hq, S, D] = q.shape;
     const [, Hkv, T] = k.shape;
     const Dv = v.shape[3];
+    // Strides are never negative in core-tensor (the binding rejects them anyway).
     if (
       addon === null ||
       q.dtype !== 'f32' ||
@@ -29,22 +30,24 @@ export function sdpaNativeKernel(fallback: KernelFn<SdpaAttrs>): KernelFn<SdpaAt
       v.dtype !== 'f32' ||
       k.strides[3] !== 1 ||
       v.strides[3] !== 1 ||
-      B * Hq * S * D * Dv === 0 ||
-      [...q.strides, ...k.strides, ...v.strides].some((s) => s < 0)
+      B * Hq * S * D * Dv === 0
     )
       return fallback(inputs, attrs, backend);
-    let mv: Tensor | null = null;
-    if (mask !== null) {
-      mv = mask.expand([B, Hq, S, T]);
-      if (mv.strides.some((s) => s < 0)) {
-        mv.dispose();
-        return fallback(inputs, attrs, backend);
-      }
-    }
     const out = Tensor.empty(backend, [B, Hq, S, Dv], 'f32');
-    params.set([B, Hq, Hkv, S, T, D, Dv, q.offset, ...q.strides, k.offset, ...k.strides.slice(0, 3)]);
-    params.set([v.offset, ...v.strides.slice(0, 3)], 16);
-    params.set(mv ? [mv.offset, ...mv.strides] : [0, 0, 0, 0, 0], 20);
+    const mv = mask === null ? null : mask.expand([B, Hq, S, T]);
+    // Layout of the parameter block: native/attention_impl.h (attend's params).
+    params[0] = B;
+    params[1] = Hq;
+    params[2] = Hkv;
+    params[3] = S;
+    params[4] = T;
+    params[5] = D;
+    params[6] = Dv;
+    putView(params, 7, q, 4);
+    putView(params, 12, k, 3);
+    putView(params, 16, v, 3);
+    if (mv === null) params.fill(0, 20, 25);
+    else putView(params, 20, mv, 4);
     params[25] = attrs.causal ? 1 : 0;
     params[26] = attrs.scale;
     try {
@@ -62,4 +65,10 @@ export function sdpaNativeKernel(fallback: KernelFn<SdpaAttrs>): KernelFn<SdpaAt
     }
     return out;
   };
+}
+
+/** Writes a view's offset and its first `n` strides into `params` from index `at`. */
+function putView(params: Float64Array, at: number, t: Tensor, n: number): void {
+  params[at] = t.offset;
+  for (let i = 0; i < n; i++) params[at + 1 + i] = t.strides[i];
 }
