@@ -15,6 +15,10 @@
  * (a second table and series: early stopping and pruning spend less than their budget). Budgets: 1,
  * 4, 16, 64 (powers of 4) up to --max-budget N (default 64), and N itself when it is not a power of 4.
  *
+ * Then budget allocation across the problems at equal total samples (2, 4 and 8 per problem on
+ * average): uniform, early stopping and the bandit controller (`allocateBudget`; each problem answered
+ * by its best sample under the PRM, min over steps), accuracy and tokens per problem.
+ *
  * Timed cases (speed ratio vs the baseline in the same run, with the accuracy beside it) run on the
  * first CASE_PROBLEMS problems; their quality checks use the accuracy over all problems from the table.
  *
@@ -37,7 +41,17 @@ import { runAndWrite } from '@hasten/eval/node';
 import { loadCausalLM } from '@hasten/models/node';
 import { type ArithPrm, arithPrm, type LlmState, llmProposer } from '../src/adapters/index';
 import { type Aggregation, aggregateScores } from '../src/aggregate-scores';
-import { bestCandidate, type Proposer, runStrategy } from '../src/index';
+import {
+  allocateBudget,
+  banditController,
+  bestCandidate,
+  type Controller,
+  earlyStoppingController,
+  type Proposer,
+  queryAnswers,
+  runStrategy,
+  uniformController,
+} from '../src/index';
 import {
   arithRows,
   BEST_OF_N,
@@ -254,6 +268,55 @@ const lines = [
 console.log(lines.join('\n'));
 console.log(`table: ${((performance.now() - t0) / 1000).toFixed(0)} s; PRM forwards ${prm.forwards}`);
 
+// Budget allocation across the problems at equal total samples: each problem's answer is its best
+// sample under the PRM (min over steps); the controllers decide which problem gets the next sample.
+const PER_PROBLEM = quick ? [2] : [2, 4, 8];
+const CONTROLLERS: Record<string, () => Controller> = {
+  uniform: uniformController,
+  'early stopping (Beta rule)': () => earlyStoppingController(),
+  bandit: () => banditController(),
+};
+/** One allocation run over the first `count` problems at `perProblem` samples each on average. */
+async function allocation(make: () => Controller, perProblem: number, count = items.length) {
+  const made = items.slice(0, count).map(proposerFor);
+  try {
+    const trace = await runStrategy(
+      allocateBudget({
+        queries: made.map((m) => ({ proposer: m.proposer, scorer: prm.scorer('min') })),
+        controller: make(),
+        budget: perProblem * count,
+        maxSteps: 8,
+      }),
+      { seed: 5000 },
+    );
+    const answers = queryAnswers(trace);
+    const right = answers.filter((a, i) => a !== undefined && checkArithmetic(items[i], a).pass).length;
+    return {
+      accuracy: right / count,
+      tokens: made.reduce((t, m) => t + m.counter.tokens, 0) / count,
+      correct: [] as boolean[],
+      candidates: [],
+      budget: perProblem,
+    } satisfies Outcome;
+  } finally {
+    for (const m of made) m.p.dispose();
+  }
+}
+const allocations: Record<string, Outcome[]> = {};
+for (const [name, make] of Object.entries(CONTROLLERS)) {
+  allocations[name] = [];
+  for (const k of PER_PROBLEM) allocations[name].push(await allocation(make, k));
+}
+const allocationLines = [
+  `| allocation (arith-lm + arith-prm, ${PROBLEMS} problems, best sample by PRM min) | ${PER_PROBLEM.map((k) => `${k}/problem`).join(' | ')} | tokens/problem at ${PER_PROBLEM.at(-1)}/problem |`,
+  `|---|${PER_PROBLEM.map(() => '---:').join('|')}|---:|`,
+  ...Object.entries(allocations).map(
+    ([name, rows]) =>
+      `| ${name} | ${rows.map((r) => pct(r.accuracy)).join(' | ')} | ${tok((rows.at(-1) as Outcome).tokens)} |`,
+  ),
+];
+console.log(allocationLines.join('\n'));
+
 const series: Series[] = [
   {
     kind: 'accuracy-vs-budget',
@@ -283,6 +346,17 @@ const series: Series[] = [
       points: table[label].flatMap((r, i) =>
         Number.isNaN(r.tokens) || r.tokens <= 0 ? [] : [{ x: BUDGETS[i], y: r.tokens }],
       ),
+    })),
+  },
+  {
+    kind: 'accuracy-vs-budget',
+    name: 'arith-allocation',
+    title: `arith-lm + arith-prm: budget allocation across ${PROBLEMS} problems at equal total samples`,
+    xLabel: 'samples per problem (average)',
+    yLabel: 'accuracy',
+    lines: Object.entries(allocations).map(([label, rows]) => ({
+      label,
+      points: rows.map((r, i) => ({ x: PER_PROBLEM[i], y: r.accuracy })),
     })),
   },
 ];
@@ -363,10 +437,35 @@ const pruningCase = defineCase<Outcome>({
   },
 });
 
+/**
+ * The issue's check "the bandit controller beats uniform allocation over a set of queries": from the
+ * allocation table (all problems), the bandit's accuracy minus uniform's at every per-problem budget;
+ * passes when it is never below and above at one budget at least (set before any run). Timed at the
+ * largest per-problem budget on the first problems.
+ */
+const P = PER_PROBLEM.at(-1) as number;
+const allocationCase = defineCase<Outcome>({
+  name: `arith-lm + arith-prm: bandit vs uniform allocation at ${P} samples per problem`,
+  baselineLabel: `uniform allocation, ${P}/problem`,
+  methodLabel: `bandit controller, ${P}/problem`,
+  baseline: () => allocation(CONTROLLERS.uniform, P, CASE_PROBLEMS),
+  method: () => allocation(CONTROLLERS.bandit, P, CASE_PROBLEMS),
+  work: { amount: CASE_PROBLEMS, unit: 'problems' },
+  quality: (b, m) => {
+    const gains = PER_PROBLEM.map((_, i) => allocations.bandit[i].accuracy - allocations.uniform[i].accuracy);
+    return {
+      metric: `bandit minus uniform accuracy on all ${PROBLEMS} problems at ${PER_PROBLEM.join(' / ')} samples per problem: ${gains.map((g) => (100 * g).toFixed(1)).join(' / ')} points (table; timed at ${P} on ${CASE_PROBLEMS}: ${pct(b.accuracy)} → ${pct(m.accuracy)}, tokens/problem ${tok(b.tokens)} → ${tok(m.tokens)})`,
+      value: Math.min(...gains),
+      pass: Math.min(...gains) >= 0 && Math.max(...gains) > 0,
+      threshold: '>= 0 at every budget, > 0 at one',
+    };
+  },
+});
+
 const definition = defineBenchmark({
   package: 'scaling',
   name: 'arith',
-  description: `arith-lm (sampled at T=${TEMPERATURE}) + arith-prm on ${PROBLEMS} held-out ${OPERATIONS}-operation arithmetic problems: accuracy against budget ${BUDGETS.join(', ')} for a single sample, ${Object.keys(STRATEGIES).join(', ')}; tokens per problem as the cost.`,
+  description: `arith-lm (sampled at T=${TEMPERATURE}) + arith-prm on ${PROBLEMS} held-out ${OPERATIONS}-operation arithmetic problems: accuracy against budget ${BUDGETS.join(', ')} for a single sample, ${Object.keys(STRATEGIES).join(', ')}; tokens per problem as the cost; budget allocation across the problems (${Object.keys(CONTROLLERS).join(', ')}) at ${PER_PROBLEM.join(', ')} samples per problem.`,
   warmup: 0,
   repeats: 1,
   environment: { backend: 'cpu' },
@@ -376,6 +475,7 @@ const definition = defineBenchmark({
     gainCase(PARTICLE_FILTERING, BEST_OF_N, N),
     gainCase(PARTICLE_FILTERING_WM, BEST_OF_N, N),
     pruningCase,
+    allocationCase,
   ],
 });
 
