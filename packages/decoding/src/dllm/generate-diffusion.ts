@@ -3,7 +3,8 @@
  * @hasten/models), LLaDA's reverse process (arXiv 2502.09992) with Fast-dLLM's parallel commits and
  * caches (arXiv 2505.22618) and the first-hitting sampler (arXiv 2409.02908).
  *
- * A row's sequence is its prompt followed by `genLength` mask tokens, decoded block by block
+ * A row's sequence is its prompt followed by `genLength` mask tokens (then, for infilling, the
+ * `suffix` tokens, which the bidirectional model reads at every step), decoded block by block
  * (`blockLength`, semi-autoregressive; one block by default). At each step the model's logits give
  * every masked position of the current block a prediction and a confidence (llada.ts); the step then
  * commits, by `commit`:
@@ -128,6 +129,8 @@ export interface DiffusionResult {
 interface Plan {
   o: ParsedDiffusionOptions;
   prompts: number[][];
+  /** Per row, the tokens after the generated positions (option `suffix`; empty without it). */
+  suffixes: number[][];
   blockLength: number;
   stepsPerBlock: number;
   eos: number | undefined;
@@ -160,6 +163,16 @@ function plan(model: MaskedDiffusionLM, options: DiffusionOptions): Plan {
   const { prompts } = resolvePrompts(o.prompt, o.tokenizer, WHERE);
   const V = model.config.vocabSize;
   for (let r = 0; r < prompts.length; r++) checkTokenIds(prompts[r], V, `the prompt of row ${r}`, WHERE);
+  const perRow = o.suffix !== undefined && o.suffix.length > 0 && Array.isArray(o.suffix[0]);
+  const suffixes = perRow ? (o.suffix as number[][]) : prompts.map(() => (o.suffix ?? []) as number[]);
+  requireOption(
+    suffixes.length === prompts.length,
+    WHERE,
+    'suffix',
+    `one token array for every row or one per row (${prompts.length})`,
+    `${suffixes.length} arrays`,
+  );
+  for (let r = 0; r < suffixes.length; r++) checkTokenIds(suffixes[r], V, `the suffix of row ${r}`, WHERE);
   const blockLength = o.blockLength ?? o.genLength;
   requireOption(
     o.genLength % blockLength === 0,
@@ -195,11 +208,12 @@ function plan(model: MaskedDiffusionLM, options: DiffusionOptions): Plan {
       o.commit,
     );
   }
-  const longest = Math.max(...prompts.map((p) => p.length));
+  // With a suffix, `longest` counts the row's prompt and suffix tokens.
+  const longest = Math.max(...prompts.map((p, r) => p.length + suffixes[r].length));
   if (longest + o.genLength > model.config.contextLength) {
     throw new DecodingError(
       'context',
-      `${WHERE}: the longest prompt (${longest} tokens) plus genLength ${o.genLength} needs ${longest + o.genLength} positions; the model's context length is ${model.config.contextLength}`,
+      `${WHERE}: the longest prompt${o.suffix ? ' and suffix' : ''} (${longest} tokens) plus genLength ${o.genLength} needs ${longest + o.genLength} positions; the model's context length is ${model.config.contextLength}`,
     );
   }
   for (const [field, key, value] of ONLY) {
@@ -278,9 +292,19 @@ function plan(model: MaskedDiffusionLM, options: DiffusionOptions): Plan {
   if (eos !== undefined) checkTokenIds([eos], V, 'eosTokenId', WHERE);
   const attention =
     o.attention ?? (model.config.attention === 'bidirectional' ? 'bidirectional' : 'block-causal');
+  if (suffixes.some((q) => q.length > 0)) {
+    requireOption(
+      attention === 'bidirectional',
+      WHERE,
+      'attention',
+      "'bidirectional' with a suffix (block-causal blocks never see the tokens after them)",
+      attention,
+    );
+  }
   return {
     o,
     prompts,
+    suffixes,
     blockLength,
     stepsPerBlock: steps / blocks,
     eos,
@@ -353,9 +377,10 @@ async function* decodeRow(
   const mask = model.maskTokenId;
   const prompt = p.prompts[r];
   const P0 = prompt.length;
-  const L = P0 + o.genLength;
+  const L = P0 + o.genLength + p.suffixes[r].length;
   const x = new Int32Array(L).fill(mask);
   x.set(prompt);
+  x.set(p.suffixes[r], P0 + o.genLength);
   const gen = p.gens[r];
   const attention: DiffusionAttention =
     p.attention === 'bidirectional' ? 'bidirectional' : { blockLength: p.blockLength, offset: P0 };
@@ -546,7 +571,7 @@ async function* decodeRow(
       guide.dispose();
     }
   }
-  const canvas = Array.from(x.subarray(P0));
+  const canvas = Array.from(x.subarray(P0, P0 + o.genLength));
   const firstEos = p.eos === undefined ? -1 : canvas.indexOf(p.eos);
   finishReason ??= firstEos >= 0 ? 'stop' : 'length';
   const tokens = firstEos >= 0 && finishReason === 'stop' ? canvas.slice(0, firstEos + 1) : canvas;

@@ -12,6 +12,11 @@ export const DiffusionOptionsSchema = z.strictObject({
   /** Text (needs `tokenizer`) or token ids; an array of them is a batch (rows decode one by one). */
   prompt: PromptArg,
   tokenizer: TokenizerArg.optional(),
+  /**
+   * Infilling: token ids placed after the generated positions, which then fill the gap between the
+   * prompt and this suffix (one array for every row, or one per row). Bidirectional attention only.
+   */
+  suffix: z.union([z.array(TokenId), z.array(z.array(TokenId))]).optional(),
   /** Positions generated after the prompt (LLaDA's gen_length; default 128). */
   genLength: z.number().int().min(1).default(128),
   /** Semi-autoregressive block length; must divide genLength (default genLength: one block). */
